@@ -1,0 +1,73 @@
+"""One request-rate limit shared by every request of a run, safe for concurrent senders."""
+
+from __future__ import annotations
+
+import threading
+import time
+import typing as t
+
+import requests
+from requests.adapters import HTTPAdapter
+
+# TikTok counts requests in a sliding second; spacing them a little wider than 1/rate keeps
+# network jitter from pushing rate+1 arrivals into one second.
+_SAFETY_MARGIN = 1.03
+
+
+class RequestRateLimiter:
+    """Spaces request starts evenly so that no second ever holds more than `rate` of them.
+
+    Each caller reserves the next free slot under a lock and sleeps outside it, so several
+    threads can wait at once and requests stay in flight concurrently.
+    """
+
+    def __init__(
+        self,
+        requests_per_second: float,
+        clock: t.Callable[[], float] = time.monotonic,
+        sleep: t.Callable[[float], None] = time.sleep,
+    ) -> None:
+        if requests_per_second <= 0:
+            msg = "requests_per_second must be positive"
+            raise ValueError(msg)
+        self.interval = _SAFETY_MARGIN / requests_per_second
+        self._clock = clock
+        self._sleep = sleep
+        self._next_slot = 0.0
+        self._lock = threading.Lock()
+        self.acquired = 0
+        self.waited_seconds = 0.0
+
+    def acquire(self) -> None:
+        """Block until this caller may start a request."""
+        with self._lock:
+            now = self._clock()
+            slot = max(now, self._next_slot)
+            self._next_slot = slot + self.interval
+            self.acquired += 1
+            delay = slot - now
+            self.waited_seconds += delay
+        if delay > 0:
+            self._sleep(delay)
+
+
+class RateLimitedAdapter(HTTPAdapter):
+    """A requests transport adapter that takes a slot from the shared limiter before each send."""
+
+    def __init__(self, limiter: RequestRateLimiter, **kwargs: t.Any) -> None:
+        super().__init__(**kwargs)
+        self.limiter = limiter
+
+    def send(self, request: requests.PreparedRequest, **kwargs: t.Any) -> requests.Response:
+        """Wait for a slot, then send."""
+        self.limiter.acquire()
+        return super().send(request, **kwargs)
+
+
+def rate_limited_session(limiter: RequestRateLimiter) -> requests.Session:
+    """A new session whose every request, on any scheme, goes through `limiter`."""
+    session = requests.Session()
+    adapter = RateLimitedAdapter(limiter)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session

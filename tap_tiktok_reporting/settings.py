@@ -1,0 +1,131 @@
+"""The tap's settings (its public interface) and values derived from them."""
+
+from __future__ import annotations
+
+import typing as t
+
+from singer_sdk import typing as th
+
+PRODUCTION_API_ROOT = "https://business-api.tiktok.com/open_api/v1.3"
+SANDBOX_API_ROOT = "https://sandbox-ads.tiktok.com/open_api/v1.3"
+
+DEFAULT_PAGE_SIZE = 1000
+DEFAULT_REQUESTS_PER_SECOND = 10.0
+DEFAULT_REQUEST_TIMEOUT = 60
+DEFAULT_MAX_RETRY_SECONDS = 300
+
+CONFIG_SCHEMA = th.PropertiesList(
+    th.Property(
+        "access_token",
+        th.StringType,
+        secret=True,
+        title="Access token",
+        description="Marketing API access token, sent as the `Access-Token` header. May be "
+        "left out when `refresh_token`, `app_id` and `secret` are set.",
+    ),
+    th.Property(
+        "app_id",
+        th.StringType,
+        title="App ID",
+        description="The developer app's id. Needed to discover advertisers (when "
+        "`advertiser_ids` is empty) and to refresh tokens.",
+    ),
+    th.Property(
+        "secret",
+        th.StringType,
+        secret=True,
+        title="App secret",
+        description="The developer app's secret. Needed with `app_id`.",
+    ),
+    th.Property(
+        "refresh_token",
+        th.StringType,
+        secret=True,
+        title="Refresh token",
+        description="For apps whose access tokens expire: the tap obtains a fresh access token "
+        "at start and again whenever TikTok answers that the token expired (code 40102), then "
+        "retries the request once.",
+    ),
+    th.Property(
+        "advertiser_ids",
+        th.ArrayType(th.StringType),
+        title="Advertiser IDs",
+        description="Advertisers to extract. When empty, every advertiser the token is "
+        "authorized for is discovered through `/oauth2/advertiser/get/` (needs `app_id` and "
+        "`secret`; not available in the sandbox).",
+    ),
+    th.Property(
+        "start_date",
+        th.DateType,
+        required=True,
+        title="Start date",
+        description="First report date (in each advertiser's time zone). Entity streams "
+        "(advertisers, campaigns, ad groups, ads) are always complete and ignore it.",
+    ),
+    th.Property(
+        "end_date",
+        th.DateType,
+        title="End date",
+        description="Last report date, inclusive. Default: today in each advertiser's time zone.",
+    ),
+    th.Property(
+        "include_deleted",
+        th.BooleanType,
+        default=True,
+        title="Include deleted objects",
+        description="Also extract deleted campaigns, ad groups and ads (`primary_status: "
+        "STATUS_ALL`), and the report rows of deleted objects.",
+    ),
+    th.Property(
+        "sandbox",
+        th.BooleanType,
+        default=False,
+        title="Sandbox",
+        description=f"Use TikTok's sandbox host ({SANDBOX_API_ROOT}).",
+    ),
+    th.Property(
+        "api_base_url",
+        th.StringType,
+        title="API base URL",
+        description="Override the API root, e.g. `http://127.0.0.1:8080/open_api/v1.3`, for "
+        "proxies and tests. With or without a trailing slash. Wins over `sandbox`.",
+    ),
+    th.Property(
+        "page_size",
+        th.IntegerType(minimum=1, maximum=1000),
+        default=DEFAULT_PAGE_SIZE,
+        title="Page size",
+        description="Rows per request (1 to 1000).",
+    ),
+    th.Property(
+        "max_requests_per_second",
+        th.NumberType(exclusive_minimum=0),
+        default=DEFAULT_REQUESTS_PER_SECOND,
+        title="Max requests per second",
+        description="Client-side limit shared by every request of the run, to stay under the "
+        "app's QPS tier (Basic 10, Advanced 20, Premium 30, Ultimate 50). Lower it when "
+        "several jobs share one app.",
+    ),
+    th.Property(
+        "request_timeout",
+        th.NumberType(exclusive_minimum=0),
+        default=DEFAULT_REQUEST_TIMEOUT,
+        title="Request timeout",
+        description="Seconds to wait for one response before retrying.",
+    ),
+    th.Property(
+        "max_retry_seconds",
+        th.NumberType(minimum=0),
+        default=DEFAULT_MAX_RETRY_SECONDS,
+        title="Max retry time",
+        description="How long one request keeps being retried (exponential backoff with "
+        "jitter) on transient failures before the sync stops.",
+    ),
+)
+
+
+def api_root(config: t.Mapping[str, t.Any]) -> str:
+    """The API root, no trailing slash: `api_base_url`, else the sandbox or production host."""
+    if override := config.get("api_base_url"):
+        return str(override).rstrip("/")
+    return SANDBOX_API_ROOT if config.get("sandbox") else PRODUCTION_API_ROOT
