@@ -13,6 +13,47 @@ DEFAULT_PAGE_SIZE = 1000
 DEFAULT_REQUESTS_PER_SECOND = 10.0
 DEFAULT_REQUEST_TIMEOUT = 60
 DEFAULT_MAX_RETRY_SECONDS = 300
+DEFAULT_LOOKBACK_DAYS = 7
+MAX_REPORT_WINDOW_DAYS = 30
+
+_REPORT_FILTER = th.ObjectType(
+    th.Property("field_name", th.StringType, description="e.g. `campaign_ids`, `ad_status`"),
+    th.Property("filter_type", th.StringType, description="e.g. `IN`, `MATCH`, `GREATER_THAN`"),
+    th.Property(
+        "filter_value",
+        th.CustomType({"type": ["array", "string", "number"]}),
+        description="A plain list (or one value); the tap encodes it as TikTok wants.",
+    ),
+    additional_properties=True,
+)
+_REPORT = th.ObjectType(
+    th.Property("name", th.StringType, description="Stream name (lowercase, digits, `_`)."),
+    th.Property("report_type", th.StringType, description="`BASIC` (default) or `AUDIENCE`."),
+    th.Property(
+        "data_level",
+        th.StringType,
+        description="`ADVERTISER`, `CAMPAIGN`, `ADGROUP` or `AD` (`AUCTION_` prefix accepted).",
+    ),
+    th.Property(
+        "dimensions",
+        th.ArrayType(th.StringType),
+        description="Extra breakdowns; the level's id dimension is implied.",
+    ),
+    th.Property(
+        "aggregation",
+        th.StringType,
+        description="`DAY` (default), `HOUR` or `LIFETIME`: sets `stat_time_day`, "
+        "`stat_time_hour` or `query_lifetime`.",
+    ),
+    th.Property("metrics", th.ArrayType(th.StringType), description="Metric names."),
+    th.Property("filters", th.ArrayType(_REPORT_FILTER), description="TikTok report filters."),
+    th.Property(
+        "lookback_days",
+        th.IntegerType,
+        description="This report's lookback, instead of the `lookback_days` setting.",
+    ),
+    additional_properties=True,
+)
 
 CONFIG_SCHEMA = th.PropertiesList(
     th.Property(
@@ -96,6 +137,30 @@ CONFIG_SCHEMA = th.PropertiesList(
         default=DEFAULT_PAGE_SIZE,
         title="Page size",
         description="Rows per request (1 to 1000).",
+    ),
+    th.Property(
+        "reports",
+        th.ArrayType(_REPORT),
+        title="Custom reports",
+        description="Your own report streams: each entry has `name`, `report_type`, "
+        "`data_level`, `dimensions`, `aggregation`, `metrics`, optional `filters` and "
+        "`lookback_days`. Checked before any request; every problem is reported at once.",
+    ),
+    th.Property(
+        "lookback_days",
+        th.IntegerType(minimum=0, maximum=365),
+        default=DEFAULT_LOOKBACK_DAYS,
+        title="Lookback days",
+        description="Each run re-reads report dates from the bookmark less this many days, "
+        "because TikTok keeps attributing conversions to past days.",
+    ),
+    th.Property(
+        "report_window_days",
+        th.IntegerType(minimum=1, maximum=MAX_REPORT_WINDOW_DAYS),
+        default=MAX_REPORT_WINDOW_DAYS,
+        title="Report window days",
+        description="Dates per daily report request (TikTok's maximum is 30). The tap halves a "
+        "window by itself when TikTok answers 40067 (query too large).",
     ),
     th.Property(
         "max_requests_per_second",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import functools
 import sys
 import typing as t
@@ -12,8 +13,12 @@ from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, Retriabl
 
 from tap_tiktok_reporting.advertiser_discovery import resolve_advertiser_ids
 from tap_tiktok_reporting.auth import TikTokAuthenticator
-from tap_tiktok_reporting.entity_streams import ENTITY_STREAM_TYPES
+from tap_tiktok_reporting.entity_streams import ENTITY_STREAM_TYPES, AdvertisersStream
 from tap_tiktok_reporting.rate_limit import RequestRateLimiter, rate_limited_session
+from tap_tiktok_reporting.report_config import parse_custom_reports
+from tap_tiktok_reporting.report_definitions import BUILTIN_REPORTS, ReportDefinition
+from tap_tiktok_reporting.report_rows import advertiser_time_zone
+from tap_tiktok_reporting.report_stream import ReportStream
 from tap_tiktok_reporting.settings import (
     CONFIG_SCHEMA,
     DEFAULT_REQUEST_TIMEOUT,
@@ -32,10 +37,52 @@ class TapTikTok(Tap):
     package_name = "tap-tiktok-reporting"
     config_jsonschema = CONFIG_SCHEMA.to_dict()
     message_writer_class = MsgSpecWriter
+    # Custom reports make the catalog depend on config, so the SDK checks config in discovery.
+    dynamic_catalog = True
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        _ = self.report_definitions  # refuse bad custom reports up front, also in --discover
+
+    @functools.cached_property
+    def report_definitions(self) -> list[ReportDefinition]:
+        """Built-in reports and the valid custom ones; any invalid one stops the tap."""
+        reserved = [s.name for s in ENTITY_STREAM_TYPES] + [d.name for d in BUILTIN_REPORTS]
+        parsed = parse_custom_reports(self.config.get("reports"), reserved)
+        for warning in parsed.warnings:
+            self.logger.warning(warning)
+        if parsed.errors:
+            msg = "invalid custom reports"
+            raise ConfigValidationError(msg, errors=parsed.errors)
+        return [*BUILTIN_REPORTS, *parsed.definitions]
 
     def discover_streams(self) -> list[Stream]:
         """The catalog's streams; building them makes no request."""
-        return [stream_type(self) for stream_type in ENTITY_STREAM_TYPES]
+        entities: list[Stream] = [stream_type(self) for stream_type in ENTITY_STREAM_TYPES]
+        return entities + [ReportStream(self, d) for d in self.report_definitions]
+
+    @functools.cached_property
+    def advertiser_profiles(self) -> dict[str, dict[str, t.Any]]:
+        """`/advertiser/info/` of every advertiser in the run, fetched once, by id."""
+        rows = AdvertisersStream(self).get_records(None)
+        return {str(row["advertiser_id"]): row for row in rows}
+
+    def advertiser_time_zone(self, advertiser_id: str) -> datetime.tzinfo:
+        """The advertiser's own time zone, which TikTok's report dates are in."""
+        profile = self.advertiser_profiles.get(advertiser_id, {})
+        zone = advertiser_time_zone(profile)
+        if zone is None:
+            self.logger.warning(
+                "Advertiser %s has no known time zone (%r); using UTC for its report dates",
+                advertiser_id,
+                profile.get("display_timezone") or profile.get("timezone"),
+            )
+            return datetime.timezone.utc
+        return zone
+
+    def advertiser_today(self, advertiser_id: str) -> datetime.date:
+        """Today's date where the advertiser is: the last date TikTok can report for it."""
+        return datetime.datetime.now(self.advertiser_time_zone(advertiser_id)).date()
 
     @functools.cached_property
     def rate_limiter(self) -> RequestRateLimiter:
