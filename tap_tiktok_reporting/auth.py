@@ -56,7 +56,7 @@ class TikTokAuthenticator(OAuthAuthenticator):
         self._session = session
         self._timeout = timeout
         self._lock = threading.RLock()
-        self._refreshed_at: float | None = None
+        self._expiry_refreshed_at: float | None = None
         self.refresh_count = 0
 
     @property
@@ -91,19 +91,22 @@ class TikTokAuthenticator(OAuthAuthenticator):
         return request
 
     def recover_from_expired(self, used_token: str | None) -> bool:
-        """Handle code 40102 for a request sent with `used_token`; True if a retry may succeed."""
+        """Handle code 40102 for a request sent with `used_token`; True if a retry may succeed.
+
+        The token is refreshed and the request retried once: a token that a refresh for an
+        expiry just produced and that is refused as expired again ends the sync.
+        """
         with self._lock:
             if not self.can_refresh:
                 return False
             if used_token != self.access_token:
                 return True  # another request has refreshed it already
-            fresh = (
-                self._refreshed_at is not None
-                and time.monotonic() - self._refreshed_at < _MIN_TOKEN_LIFETIME_SECONDS
-            )
-            if fresh:
+            if self._expiry_refreshed_at is not None and (
+                time.monotonic() - self._expiry_refreshed_at < _MIN_TOKEN_LIFETIME_SECONDS
+            ):
                 return False
             self.update_access_token()
+            self._expiry_refreshed_at = time.monotonic()
             return True
 
     def update_access_token(self) -> None:
@@ -126,7 +129,6 @@ class TikTokAuthenticator(OAuthAuthenticator):
         expires_in = data.get("expires_in")
         self.expires_in = int(expires_in) if expires_in else None
         self.last_refreshed = requested_at
-        self._refreshed_at = time.monotonic()
         self.refresh_count += 1
 
     @backoff.on_exception(

@@ -140,6 +140,8 @@ AD_GROUP_FIELDS: dict[str, th.JSONTypeHelper] = {
     "frequency_schedule": _INTEGER,
     "is_new_structure": _FLAG,
     "is_smart_performance_campaign": _FLAG,
+    "rf_purchased_type": _TEXT,
+    "purchased_impression": _INTEGER,
     **_OBJECT_TIMES,
 }
 

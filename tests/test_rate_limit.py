@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 
@@ -71,7 +72,7 @@ def test_threads_share_one_budget():
     assert len(starts) == 40
     for i, start in enumerate(starts):
         assert sum(1 for s in starts[i:] if s < start + 1.0) <= 50
-    gaps = [b - a for a, b in zip(starts, starts[1:])]
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
     assert min(gaps) > limiter.interval * 0.8
 
 

@@ -1,0 +1,64 @@
+"""Run the fake TikTok Marketing API standalone until Ctrl-C.
+
+Usage (from the repository root)::
+
+    python -m tests.fake_api --port 8080 --seed 1 --advertisers 3 \
+        [--campaigns 4] [--adgroups 2] [--ads 3] [--qps 10]
+
+--campaigns is per advertiser, --adgroups per campaign, --ads per ad group; --qps 0 disables
+the QPS limit. It prints the base URL, app_id, secret, access token and advertiser ids (fake
+credentials, safe to print).
+"""
+
+from __future__ import annotations
+
+import argparse
+import threading
+
+from .dataset import DatasetSpec
+from .server import FakeMarketingAPI
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Command-line options."""
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.fake_api", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--advertisers", type=int, default=3)
+    parser.add_argument("--campaigns", type=int, default=4, help="campaigns per advertiser")
+    parser.add_argument("--adgroups", type=int, default=2, help="ad groups per campaign")
+    parser.add_argument("--ads", type=int, default=3, help="ads per ad group")
+    parser.add_argument("--qps", type=int, default=10, help="app QPS limit; 0 disables it")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Start the server, print how to reach it, and block until interrupted."""
+    args = parse_args(argv)
+    spec = DatasetSpec(
+        seed=args.seed,
+        advertisers=args.advertisers,
+        campaigns_per_advertiser=args.campaigns,
+        adgroups_per_campaign=args.adgroups,
+        ads_per_adgroup=args.ads,
+    )
+    api = FakeMarketingAPI(spec, qps_limit=args.qps or None, host=args.host, port=args.port)
+    with api:
+        print(f"base_url:       {api.base_url}")
+        print(f"app_id:         {api.app_id}")
+        print(f"secret:         {api.secret}")
+        print(f"access_token:   {api.access_token}")
+        print(f"refresh_token:  {api.refresh_token}")
+        print(f"advertiser_ids: {', '.join(api.data.authorized_advertiser_ids)}")
+        print("Ctrl-C to stop.", flush=True)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            print("stopping")
+
+
+if __name__ == "__main__":
+    main()
