@@ -10,9 +10,9 @@ import socket
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,6 +22,7 @@ from .errors import OK, QPS_LIMIT, ApiError, default_message, qps_limit_message
 from .faults import Fault, FaultQueue, first_half, html_error_page
 from .params import Params
 from .qps import SlidingWindowLimiter
+from .report_data import DeliveryModel
 from .routes import API_PREFIX, Call, Route, default_routes
 from .tokens import TokenStore
 
@@ -93,6 +94,10 @@ class FakeMarketingAPI:
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._request_counter = itertools.count()
+        # Report data: per ad-day delivery and the knobs report tests turn.
+        self.delivery = DeliveryModel(self.spec.seed)
+        self.report_max_days_before_too_large: int | None = None
+        self._now: datetime | None = None
 
     # ----- lifecycle -----
 
@@ -185,6 +190,67 @@ class FakeMarketingAPI:
     def delete(self, level: str, object_id: str, *, at: datetime) -> dict[str, Any]:
         """Mark one campaign/adgroup/ad deleted and set its modify_time to `at`."""
         return self.data.delete(level, object_id, at=at)
+
+    # ----- reports -----
+
+    @property
+    def now(self) -> datetime:
+        """The fake's clock (aware, UTC): reports have no data after the advertiser's local today.
+
+        Defaults to the real current time; assign an aware datetime to pin it, None to unpin.
+        """
+        with self.lock:
+            pinned = self._now
+        return datetime.now(timezone.utc) if pinned is None else pinned
+
+    @now.setter
+    def now(self, value: datetime | None) -> None:
+        if value is not None and value.utcoffset() is None:
+            raise ValueError("api.now must be timezone-aware")
+        with self.lock:
+            self._now = None if value is None else value.astimezone(timezone.utc)
+
+    def restate(self, days: Iterable[date], extra_conversions: int = 3) -> None:
+        """Add conversions, real_time_conversion and result to every ad-day on those local dates.
+
+        Applies to all advertisers; calling again accumulates. Lets tests check lookback re-reads.
+        """
+        with self.lock:
+            self.delivery.restate(list(days), extra_conversions)
+
+    def report_rows(
+        self,
+        advertiser_id: str,
+        *,
+        report_type: str,
+        data_level: str,
+        dimensions: Sequence[str],
+        metrics: Sequence[str] | None,
+        start_date: date | str | None = None,
+        end_date: date | str | None = None,
+        query_lifetime: bool = False,
+        filtering: Sequence[dict[str, Any]] | str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Every row report/integrated/get/ returns for this query, all pages in order.
+
+        Same validation (raises ApiError) and computation as the endpoint, except that the
+        report_max_days_before_too_large knob is not applied. `filtering` is the wire value: a
+        list of {field_name, filter_type, filter_value} with filter_value a JSON-array string.
+        """
+        from .reports import report_rows
+
+        return report_rows(
+            self,
+            advertiser_id,
+            report_type=report_type,
+            data_level=data_level,
+            dimensions=dimensions,
+            metrics=metrics,
+            start_date=start_date,
+            end_date=end_date,
+            query_lifetime=query_lifetime,
+            filtering=filtering,
+        )
 
     # ----- faults, QPS and the log -----
 
