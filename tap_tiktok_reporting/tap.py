@@ -11,6 +11,7 @@ from singer_sdk import Tap
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
 
+from tap_tiktok_reporting import clock
 from tap_tiktok_reporting.advertiser_discovery import resolve_advertiser_ids
 from tap_tiktok_reporting.auth import TikTokAuthenticator
 from tap_tiktok_reporting.entity_streams import ENTITY_STREAM_TYPES, AdvertisersStream
@@ -82,7 +83,7 @@ class TapTikTok(Tap):
 
     def advertiser_today(self, advertiser_id: str) -> datetime.date:
         """Today's date where the advertiser is: the last date TikTok can report for it."""
-        return datetime.datetime.now(self.advertiser_time_zone(advertiser_id)).date()
+        return clock.utc_now().astimezone(self.advertiser_time_zone(advertiser_id)).date()
 
     @functools.cached_property
     def rate_limiter(self) -> RequestRateLimiter:

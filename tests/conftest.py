@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import decimal
 import io
 import json
 import logging
@@ -116,7 +117,9 @@ def run_sync(
     finally:
         root.removeHandler(handler)
     out.seek(0)
-    messages = [json.loads(line) for line in out.read().splitlines() if line.strip()]
+    messages = [
+        json.loads(line, parse_float=decimal.Decimal) for line in out.read().splitlines() if line.strip()
+    ]
     return SyncOutput(messages=messages, log=err.getvalue())
 
 
