@@ -98,8 +98,10 @@ def run_sync(
     config: dict[str, Any],
     streams: tuple[str, ...] | list[str] = ENTITY_STREAMS,
     state: dict[str, Any] | None = None,
+    *,
+    expect_error: type[BaseException] | None = None,
 ) -> SyncOutput:
-    """Run a sync in this process and collect its Singer messages."""
+    """Run a sync in this process and collect its Singer messages (also those before a failure)."""
     catalog = catalog_selecting(config, streams)
     out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
     err = io.StringIO()
@@ -112,13 +114,21 @@ def run_sync(
             tap = TapTikTok(
                 config=config, catalog=catalog, state=copy.deepcopy(state), validate_config=True
             )
-            tap.sync_all()
+            try:
+                tap.sync_all()
+            except Exception as exc:
+                if expect_error is None or not isinstance(exc, expect_error):
+                    raise
+            else:
+                assert expect_error is None, f"expected {expect_error.__name__}"
             out.flush()
     finally:
         root.removeHandler(handler)
     out.seek(0)
     messages = [
-        json.loads(line, parse_float=decimal.Decimal) for line in out.read().splitlines() if line.strip()
+        json.loads(line, parse_float=decimal.Decimal)
+        for line in out.read().splitlines()
+        if line.strip()
     ]
     return SyncOutput(messages=messages, log=err.getvalue())
 

@@ -16,6 +16,7 @@ class Fault:
     "slow" (sleep `delay` seconds, then answer normally), "drop" (close the socket, no response),
     "truncated" (HTTP 200, half a JSON body with a matching Content-Length),
     "short_body" (full Content-Length announced, half the body sent, then close).
+    With `skip`, the first `skip` matching requests are served normally (a failure mid-run).
     """
 
     kind: str
@@ -25,6 +26,7 @@ class Fault:
     status: int = 500
     delay: float = 1.0
     message: str | None = None
+    skip: int = 0  # matching requests served normally before the fault starts firing
 
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:
@@ -61,6 +63,9 @@ class FaultQueue:
         """Consume one use of the first fault matching the path."""
         for fault in self.pending:
             if fault.matches(path):
+                if fault.skip > 0:
+                    fault.skip -= 1
+                    return None
                 fault.times -= 1
                 if fault.times == 0:
                     self.pending.remove(fault)
