@@ -7,6 +7,7 @@ import decimal
 from typing import Any
 
 from tests.conftest import records_by_id, run_sync, tap_config
+from tests.fake_api import DatasetSpec, FakeMarketingAPI
 
 UTC = datetime.timezone.utc
 ID_OF = {"campaigns": "campaign_id", "ad_groups": "adgroup_id", "ads": "ad_id"}
@@ -158,3 +159,21 @@ def test_many_pages_follow_total_page(api):
     assert_records_match(out.records["ads"], api.data.ads, "ad_id")
     pages = [int(r.params["page"]) for r in api.requests if r.path == "ad/get/"]
     assert max(pages) > 2
+
+
+def test_advertiser_info_is_read_in_batches_of_100():
+    spec = DatasetSpec(
+        seed=2,
+        advertisers=230,
+        campaigns_per_advertiser=0,
+        adgroups_per_campaign=0,
+        ads_per_adgroup=0,
+        no_modify_time_ads=0,
+    )
+    with FakeMarketingAPI(spec, qps_limit=None) as many:
+        out = run_sync(tap_config(many), streams=["advertisers"])
+        assert_records_match(out.records["advertisers"], many.data.advertisers, "advertiser_id")
+        batches = [
+            len(r.params["advertiser_ids"]) for r in many.requests if r.path == "advertiser/info/"
+        ]
+        assert sorted(batches) == [30, 100, 100]

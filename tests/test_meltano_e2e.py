@@ -312,3 +312,47 @@ def test_meltano_keeps_a_bookmark_per_advertiser(e2e):
         for p in state["singer_state"]["bookmarks"]["campaign_report_daily"]["partitions"]
     }
     assert report_marks == {END.isoformat()}
+
+
+def test_the_embedded_duckdb_target_loads_our_types(e2e, tmp_path):
+    api, project, _, _ = e2e
+    database = tmp_path / "e2e.duckdb"  # not tiktok.duckdb: its catalog would clash with the schema
+    project.env["TARGET_DUCKDB_FILEPATH"] = str(database)
+    project.env["MELTANO_RUN_STATE_ID_SUFFIX"] = "duckdb-check"
+    try:
+        project.run("--environment", "demo", "run", "tap-tiktok", "target-duckdb")
+    finally:
+        del project.env["TARGET_DUCKDB_FILEPATH"], project.env["MELTANO_RUN_STATE_ID_SUFFIX"]
+    # DuckDB is read with the loader's own interpreter, where Meltano installed it.
+    script = (
+        "import duckdb, json, sys; c = duckdb.connect(sys.argv[1], read_only=True); print(json.dumps({"
+        "'types': dict(c.sql(\"select column_name, data_type from information_schema.columns "
+        "where table_name = 'campaign_report_daily'\").fetchall()),"
+        "'campaigns': c.sql('select count(*) from tiktok.campaigns').fetchone()[0],"
+        "'report_rows': c.sql('select count(*) from tiktok.campaign_report_daily').fetchone()[0],"
+        "'hour_type': c.sql(\"select data_type from information_schema.columns where table_name = 'ad_report_hourly' and column_name = 'stat_time_hour'\").fetchone()[0]}))"
+    )
+    python = REPO / ".meltano" / "loaders" / "target-duckdb" / "venv" / "bin" / "python"
+    loaded = json.loads(
+        subprocess.run(
+            [str(python), "-c", script, str(database)], capture_output=True, text=True, check=True
+        ).stdout
+    )
+    assert loaded["campaigns"] == len(api.data.campaigns)
+    expected_rows = sum(
+        len(
+            truth(
+                api,
+                a["advertiser_id"],
+                "AUCTION_CAMPAIGN",
+                ["campaign_id", "stat_time_day"],
+                ["spend"],
+            )
+        )
+        for a in api.data.advertisers
+    )
+    assert loaded["report_rows"] == expected_rows
+    assert loaded["types"]["spend"] == "DOUBLE"
+    assert loaded["types"]["impressions"] in ("BIGINT", "HUGEINT")
+    assert loaded["types"]["advertiser_id"] == "VARCHAR"
+    assert loaded["hour_type"].startswith("TIMESTAMP")
