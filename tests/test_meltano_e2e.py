@@ -149,6 +149,20 @@ def truth(
     )
 
 
+def campaign_daily_truth(api, metric: str) -> dict[tuple[str, str, datetime.date], str]:
+    """The fake's campaign-level daily values of one metric over the demo range, by row key."""
+    values = {}
+    for advertiser in api.data.advertisers:
+        dimensions = ["campaign_id", "stat_time_day"]
+        for row in truth(
+            api, advertiser["advertiser_id"], "AUCTION_CAMPAIGN", dimensions, [metric]
+        ):
+            day = datetime.date.fromisoformat(row["dimensions"]["stat_time_day"][:10])
+            key = (advertiser["advertiser_id"], row["dimensions"]["campaign_id"], day)
+            values[key] = row["metrics"][metric]
+    return values
+
+
 def test_one_table_per_selected_stream(e2e):
     _, _, connection, schema = e2e
     tables = {
@@ -185,21 +199,11 @@ def test_report_tables_equal_the_fake_truth_with_the_right_types(e2e):
             f'select advertiser_id, campaign_id, stat_time_day, spend, impressions from "{schema}".campaign_report_daily',
         )
     }
-    expected = {}
-    for advertiser in api.data.advertisers:
-        for row in truth(
-            api,
-            advertiser["advertiser_id"],
-            "AUCTION_CAMPAIGN",
-            ["campaign_id", "stat_time_day"],
-            ["spend", "impressions"],
-        ):
-            day = datetime.date.fromisoformat(row["dimensions"]["stat_time_day"][:10])
-            key = (advertiser["advertiser_id"], row["dimensions"]["campaign_id"], day)
-            expected[key] = (
-                decimal.Decimal(row["metrics"]["spend"]),
-                int(row["metrics"]["impressions"]),
-            )
+    spend, impressions = (
+        campaign_daily_truth(api, "spend"),
+        campaign_daily_truth(api, "impressions"),
+    )
+    expected = {key: (decimal.Decimal(spend[key]), int(impressions[key])) for key in spend}
     assert loaded == expected
 
     types = dict(
@@ -278,25 +282,17 @@ def test_second_run_with_a_restated_day_updates_rows_without_duplicates(e2e):
     )
     assert duplicates == []
     loaded = {
-        (a, c): v
-        for a, c, v in query(
+        (a, c, d): v
+        for a, c, d, v in query(
             connection,
-            f"select advertiser_id, campaign_id, conversion from {table} where stat_time_day = %s",
+            f"select advertiser_id, campaign_id, stat_time_day, conversion from {table} where stat_time_day = %s",
             restated,
         )
     }
-    for advertiser in api.data.advertisers:
-        for row in truth(
-            api,
-            advertiser["advertiser_id"],
-            "AUCTION_CAMPAIGN",
-            ["campaign_id", "stat_time_day"],
-            ["conversion"],
-        ):
-            if row["dimensions"]["stat_time_day"].startswith(restated.isoformat()):
-                assert loaded[
-                    (advertiser["advertiser_id"], row["dimensions"]["campaign_id"])
-                ] == int(row["metrics"]["conversion"])
+    expected = {
+        k: int(v) for k, v in campaign_daily_truth(api, "conversion").items() if k[2] == restated
+    }
+    assert expected and loaded == expected
 
 
 def test_meltano_keeps_a_bookmark_per_advertiser(e2e):
@@ -339,18 +335,7 @@ def test_the_embedded_duckdb_target_loads_our_types(e2e, tmp_path):
         ).stdout
     )
     assert loaded["campaigns"] == len(api.data.campaigns)
-    expected_rows = sum(
-        len(
-            truth(
-                api,
-                a["advertiser_id"],
-                "AUCTION_CAMPAIGN",
-                ["campaign_id", "stat_time_day"],
-                ["spend"],
-            )
-        )
-        for a in api.data.advertisers
-    )
+    expected_rows = len(campaign_daily_truth(api, "spend"))
     assert loaded["report_rows"] == expected_rows
     assert loaded["types"]["spend"] == "DOUBLE"
     assert loaded["types"]["impressions"] in ("BIGINT", "HUGEINT")

@@ -138,6 +138,14 @@ def expected_for(
     return out
 
 
+def assert_builtin_equals_truth(
+    api, records: list[dict], name: str, start: D, end: D, include_deleted: bool = True
+) -> None:
+    """A built-in report stream's records equal the fake's truth for start..end."""
+    expected = expected_for(api, definition_query(name), start, end, include_deleted)
+    assert_stream_equals_truth(records, expected, BUILTIN[name].primary_keys)
+
+
 def report_requests(api) -> list:
     return [r for r in api.requests if r.path == REPORT_PATH]
 
@@ -350,13 +358,12 @@ def test_lookback_rereads_restated_days_and_nothing_older(api):
     for key in restated:  # 7 more per delivering ad of the campaign
         added = after[key]["conversion"] - before[key]["conversion"]
         assert added > 0 and added % 7 == 0
-    expected = expected_for(
-        api, definition_query("campaign_report_daily"), D(2025, 5, 17), D(2025, 5, 20)
-    )
-    assert_stream_equals_truth(
+    assert_builtin_equals_truth(
+        api,
         second.records["campaign_report_daily"],
-        expected,
-        BUILTIN["campaign_report_daily"].primary_keys,
+        "campaign_report_daily",
+        D(2025, 5, 17),
+        D(2025, 5, 20),
     )
 
 
@@ -406,13 +413,12 @@ def test_query_too_large_halves_the_window(api):
     api.report_max_days_before_too_large = 8
     config = tap_config(api, start_date="2025-04-01", end_date="2025-04-30")
     out = run_sync(config, streams=["campaign_report_daily"])
-    expected = expected_for(
-        api, definition_query("campaign_report_daily"), D(2025, 4, 1), D(2025, 4, 30)
-    )
-    assert_stream_equals_truth(
+    assert_builtin_equals_truth(
+        api,
         out.records["campaign_report_daily"],
-        expected,
-        BUILTIN["campaign_report_daily"].primary_keys,
+        "campaign_report_daily",
+        D(2025, 4, 1),
+        D(2025, 4, 30),
     )
     spans = {
         (r.params["start_date"], r.params["end_date"]) for r in report_requests(api) if r.code == 0
@@ -442,11 +448,13 @@ def test_deleted_objects_spend_is_kept_only_when_asked(api):
         streams=["ad_report_daily"],
     )
     assert not deleted_ads & {r["ad_id"] for r in without.records["ad_report_daily"]}
-    expected = expected_for(
-        api, definition_query("ad_report_daily"), start, end, include_deleted=False
-    )
-    assert_stream_equals_truth(
-        without.records["ad_report_daily"], expected, BUILTIN["ad_report_daily"].primary_keys
+    assert_builtin_equals_truth(
+        api,
+        without.records["ad_report_daily"],
+        "ad_report_daily",
+        start,
+        end,
+        include_deleted=False,
     )
 
 
