@@ -248,3 +248,21 @@ class TikTokStream(RESTStream[int]):
             exc,
             level=logging.WARNING,
         )
+
+
+class AdvertiserPartitionedStream(TikTokStream):
+    """A stream with one partition, and so one bookmark, per advertiser of the run."""
+
+    @property
+    def partitions(self) -> list[dict[str, str]]:
+        """One context per advertiser, resolved (and maybe discovered) once per run."""
+        return [
+            {"advertiser_id": advertiser_id} for advertiser_id in self.tiktok_tap.advertiser_ids
+        ]
+
+    def get_starting_replication_key_value(self, context: Context | None) -> t.Any:
+        """The advertiser's bookmark from state only: `start_date` is applied by each stream."""
+        state = self.get_context_state(context)
+        if state.get("replication_key") == self.replication_key:
+            return state.get("replication_key_value")
+        return None

@@ -7,7 +7,7 @@ import functools
 import itertools
 import typing as t
 
-from tap_tiktok_reporting.client import TikTokStream
+from tap_tiktok_reporting.client import AdvertiserPartitionedStream, TikTokStream
 from tap_tiktok_reporting.conversions import (
     Converter,
     convert_record,
@@ -57,15 +57,20 @@ class AdvertisersStream(ConvertedStream):
         """The batch of advertiser ids."""
         return {"advertiser_ids": list((context or {}).get("advertiser_ids", []))}
 
-    def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
-        """One request per batch of up to 100 advertiser ids."""
+    def fetch_profiles(self) -> t.Iterator[dict[str, t.Any]]:
+        """Every advertiser of the run, one request per batch of up to 100 ids."""
         ids = iter(self.tiktok_tap.advertiser_ids)
         while batch := list(itertools.islice(ids, ADVERTISER_INFO_BATCH)):
             for row in self.request_records({"advertiser_ids": batch}):
                 yield convert_record(row, self.converters)
 
+    def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+        """The run's advertiser profiles, fetched once and shared with the report streams."""
+        for profile in self.tiktok_tap.advertiser_profiles.values():
+            yield dict(profile)
 
-class EntityStream(ConvertedStream):
+
+class EntityStream(AdvertiserPartitionedStream, ConvertedStream):
     """Objects of one advertiser per partition, incremental on `modify_time` per advertiser.
 
     `start_date` does not apply: these are dimension tables, so the first run reads every
@@ -78,20 +83,6 @@ class EntityStream(ConvertedStream):
     filters_modified_after: bool = False
     #: The page size limit TikTok sets for TopView requests of this endpoint.
     topview_max_page_size: int = 1000
-
-    @property
-    def partitions(self) -> list[dict[str, str]]:
-        """One partition, and so one bookmark, per advertiser."""
-        return [
-            {"advertiser_id": advertiser_id} for advertiser_id in self.tiktok_tap.advertiser_ids
-        ]
-
-    def get_starting_replication_key_value(self, context: Context | None) -> t.Any:
-        """The advertiser's bookmark from state only; `start_date` is not a bookmark here."""
-        state = self.get_context_state(context)
-        if state.get("replication_key") == self.replication_key:
-            return state.get("replication_key_value")
-        return None
 
     def page_size_for(self, context: Context | None) -> int:
         """TopView requests of some endpoints take smaller pages."""

@@ -6,7 +6,7 @@ import dataclasses
 import datetime
 import typing as t
 
-from tap_tiktok_reporting.client import TikTokStream
+from tap_tiktok_reporting.client import AdvertiserPartitionedStream
 from tap_tiktok_reporting.date_windows import DateWindow, date_windows, report_range
 from tap_tiktok_reporting.errors import (
     PARAMETER_ERROR,
@@ -28,7 +28,7 @@ class QueryTooLargeError(TikTokAPIError):
     """TikTok's 40067: the window must shrink."""
 
 
-class ReportStream(TikTokStream):
+class ReportStream(AdvertiserPartitionedStream):
     """Rows of one report definition, per advertiser, in the widest date windows TikTok allows.
 
     Incremental reports keep a date bookmark per advertiser: the last date fully fetched. Each
@@ -49,13 +49,6 @@ class ReportStream(TikTokStream):
     def is_sorted(self) -> bool:
         """Bookmarks are written per finished window, not from rows, so order does not matter."""
         return True
-
-    @property
-    def partitions(self) -> list[dict[str, str]]:
-        """One partition, and so one bookmark, per advertiser."""
-        return [
-            {"advertiser_id": advertiser_id} for advertiser_id in self.tiktok_tap.advertiser_ids
-        ]
 
     @property
     def lookback_days(self) -> int:

@@ -65,7 +65,7 @@ class TapTikTok(Tap):
     @functools.cached_property
     def advertiser_profiles(self) -> dict[str, dict[str, t.Any]]:
         """`/advertiser/info/` of every advertiser in the run, fetched once, by id."""
-        rows = AdvertisersStream(self).get_records(None)
+        rows = AdvertisersStream(self).fetch_profiles()
         return {str(row["advertiser_id"]): row for row in rows}
 
     def advertiser_time_zone(self, advertiser_id: str) -> datetime.tzinfo:

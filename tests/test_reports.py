@@ -472,3 +472,10 @@ def test_tiktok_refusing_a_report_names_it(api, tmp_path):
     assert (
         "code 40002" in line and "tiktok_shop_gmv_2027" in line and "report 'experimental'" in line
     )
+
+
+def test_advertiser_profiles_are_fetched_once_for_the_stream_and_the_time_zones(api):
+    config = tap_config(api, start_date="2025-05-01", end_date="2025-05-02")
+    out = run_sync(config, streams=["advertisers", "campaign_report_daily", "ad_report_hourly"])
+    assert len(out.records["advertisers"]) == len(api.data.advertisers)
+    assert api.count("advertiser/info/") == 1
