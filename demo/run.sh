@@ -14,7 +14,7 @@ if [ ! -x "$venv/bin/meltano" ]; then
   echo "==> Installing Meltano into $venv"
   "$python" -m venv "$venv"
   "$venv/bin/python" -m pip install --quiet --upgrade pip
-  "$venv/bin/python" -m pip install --quiet "meltano>=3.5"
+  "$venv/bin/python" -m pip install --quiet "meltano>=4,<5"
 fi
 meltano="$venv/bin/meltano"
 

@@ -314,7 +314,7 @@ def exchange(
         value = shlex.quote(token) if show_token else shown
     click.echo()
     click.echo("Set it in the tap's config:")
-    click.echo(f"  meltano config tap-tiktok set access_token {value}")
+    click.echo(f"  meltano config set tap-tiktok access_token {value}")
     click.echo(f'  or in config.json: "access_token": "{shown}"')
 
 

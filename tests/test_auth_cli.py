@@ -135,7 +135,7 @@ def test_exchange_prints_a_masked_token_and_the_granted_advertisers(api):
     assert masked == f"{token[:4]}…{token[-4:]}"
     assert f"Access token: {masked}" in result.stdout
     assert table_rows(result.stdout) == expected_rows(api)
-    assert f"meltano config tap-tiktok set access_token {masked}" in result.stdout
+    assert f"meltano config set tap-tiktok access_token {masked}" in result.stdout
     assert result.stderr == ""
 
 
@@ -146,7 +146,7 @@ def test_exchange_shows_the_token_when_asked(api, capsys):
 
     assert code == 0
     assert f"Access token: {api.access_token}\n" in out
-    assert f"meltano config tap-tiktok set access_token {api.access_token}\n" in out
+    assert f"meltano config set tap-tiktok access_token {api.access_token}\n" in out
     assert table_rows(out) == expected_rows(api)
 
 

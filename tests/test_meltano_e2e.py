@@ -53,7 +53,7 @@ def meltano_executable() -> str:
     if not executable.exists():
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
         subprocess.run(
-            [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "meltano>=3.5"],
+            [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "meltano>=4,<5"],
             check=True,
         )
     return str(executable)
