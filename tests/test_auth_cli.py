@@ -168,7 +168,7 @@ def test_exchange_writes_the_token_to_a_private_file(api, capsys, tmp_path):
     assert token_file.read_text() == api.access_token + "\n"
     assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
     assert api.access_token not in out
-    assert f'set access_token "$(cat {token_file})"' in out
+    assert f'set tap-tiktok access_token "$(cat {token_file})"' in out
 
 
 def test_exchange_refuses_an_unwritable_token_file_before_using_the_code(api, capsys, tmp_path):
