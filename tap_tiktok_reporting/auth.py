@@ -57,7 +57,6 @@ class TikTokAuthenticator(OAuthAuthenticator):
         self._timeout = timeout
         self._lock = threading.RLock()
         self._expiry_refreshed_at: float | None = None
-        self.refresh_count = 0
 
     @property
     def can_refresh(self) -> bool:
@@ -129,7 +128,6 @@ class TikTokAuthenticator(OAuthAuthenticator):
         expires_in = data.get("expires_in")
         self.expires_in = int(expires_in) if expires_in else None
         self.last_refreshed = requested_at
-        self.refresh_count += 1
 
     @backoff.on_exception(
         backoff.expo,

@@ -100,8 +100,6 @@ class TikTokStream(RESTStream[int]):
 
     #: Whether the endpoint pages with `page`/`page_size`.
     paginated: bool = True
-    #: The largest `page_size` the endpoint accepts for this stream's requests.
-    max_page_size: int = DEFAULT_PAGE_SIZE
 
     def __init__(self, tap: TapTikTok, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(tap, *args, **kwargs)
@@ -135,8 +133,8 @@ class TikTokStream(RESTStream[int]):
         return t.cast("int", self.config.get("request_timeout", DEFAULT_REQUEST_TIMEOUT))
 
     def page_size_for(self, context: Context | None) -> int:
-        """Rows per request in `context`: the setting, capped by what the endpoint accepts."""
-        return min(int(self.config.get("page_size", DEFAULT_PAGE_SIZE)), self.max_page_size)
+        """Rows per request in `context`: the `page_size` setting."""
+        return int(self.config.get("page_size", DEFAULT_PAGE_SIZE))
 
     def get_new_paginator(self) -> TikTokPaginator | None:
         """Page numbers from 1 to `total_page`."""

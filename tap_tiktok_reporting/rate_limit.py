@@ -35,8 +35,6 @@ class RequestRateLimiter:
         self._sleep = sleep
         self._next_slot = 0.0
         self._lock = threading.Lock()
-        self.acquired = 0
-        self.waited_seconds = 0.0
 
     def acquire(self) -> None:
         """Block until this caller may start a request."""
@@ -44,9 +42,7 @@ class RequestRateLimiter:
             now = self._clock()
             slot = max(now, self._next_slot)
             self._next_slot = slot + self.interval
-            self.acquired += 1
             delay = slot - now
-            self.waited_seconds += delay
         if delay > 0:
             self._sleep(delay)
 

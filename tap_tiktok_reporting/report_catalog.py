@@ -238,6 +238,8 @@ ATTRIBUTES_BY_LEVEL: dict[str, frozenset[str]] = {
     ),
 }
 ALL_ATTRIBUTES = frozenset().union(*ATTRIBUTES_BY_LEVEL.values())
+#: Every metric name the catalog knows.
+KNOWN_METRICS = frozenset(METRIC_KINDS) | ALL_ATTRIBUTES
 _NUMERIC_ATTRIBUTES = frozenset({"campaign_budget", "budget", "bid", "bid_secondary_goal"})
 
 #: Metrics limited to the advertiser level, daily BASIC reports.
@@ -259,11 +261,6 @@ def metric_kind(metric: str) -> MetricKind | None:
     if metric in ALL_ATTRIBUTES:
         return MetricKind.TEXT
     return None
-
-
-def known_metric_names() -> frozenset[str]:
-    """Every metric name the catalog knows."""
-    return frozenset(METRIC_KINDS) | ALL_ATTRIBUTES
 
 
 def dimension_kind(dimension: str) -> str:

@@ -13,6 +13,7 @@ from tap_tiktok_reporting.report_catalog import (
     ATTRIBUTES_BY_LEVEL,
     BREAKDOWN_DIMENSIONS,
     ID_DIMENSIONS,
+    KNOWN_METRICS,
     LEVELS,
     NOT_IN_AUDIENCE,
     NOT_IN_LIFETIME,
@@ -20,7 +21,6 @@ from tap_tiktok_reporting.report_catalog import (
     TIME_DIMENSIONS,
     Aggregation,
     ReportType,
-    known_metric_names,
 )
 from tap_tiktok_reporting.report_definitions import ReportDefinition, ReportFilter
 
@@ -69,11 +69,8 @@ def _did_you_mean(value: str, options: t.Iterable[str]) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
-def _enum_value(
-    raw: t.Any, enum_type: type, default: str, aliases: t.Mapping[str, str] = {}
-) -> t.Any:
+def _enum_value(raw: t.Any, enum_type: type, default: str) -> t.Any:
     text = str(default if raw is None else raw).strip().upper()
-    text = aliases.get(text, text)
     return enum_type(text) if text in enum_type.__members__ else None
 
 
@@ -235,7 +232,7 @@ class _ReportChecker:
         metrics = self.string_list("metrics")
         if not metrics and "metrics" not in self.entry:
             self.error("metrics", 'required: a list of metric names, e.g. ["spend", "impressions"]')
-        known = known_metric_names()
+        known = KNOWN_METRICS
         for metric in metrics:
             if metric not in known:
                 hint = _did_you_mean(metric, known)

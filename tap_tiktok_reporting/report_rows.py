@@ -9,18 +9,18 @@ import zoneinfo
 
 from singer_sdk import typing as th
 
+from tap_tiktok_reporting.conversions import Converter
 from tap_tiktok_reporting.report_catalog import MetricKind, dimension_kind, metric_kind
 
 if t.TYPE_CHECKING:
     from tap_tiktok_reporting.report_definitions import ReportDefinition
 
-Converter = t.Callable[[t.Any], t.Any]
 # TikTok's ways of saying "no value" ("-" for non-aggregable values, "<5" for tiny counts).
 _NON_VALUES = frozenset({"", "-", "--", "N/A", "n/a", "null", "None"})
-_TIKTOK_LOCAL_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
-def _decimal(value: t.Any) -> decimal.Decimal | None:
+def to_decimal(value: t.Any) -> decimal.Decimal | None:
+    """A money, rate or average value as an exact decimal; non-values become None."""
     if value is None or isinstance(value, bool):
         return None
     text = str(value).strip().rstrip("%").replace(",", "")
@@ -33,14 +33,9 @@ def _decimal(value: t.Any) -> decimal.Decimal | None:
     return number if number.is_finite() else None
 
 
-def to_decimal(value: t.Any) -> decimal.Decimal | None:
-    """A money, rate or average value as an exact decimal; non-values become None."""
-    return _decimal(value)
-
-
 def to_count(value: t.Any) -> int | None:
     """A count as an integer; non-values (and non-integral text) become None."""
-    number = _decimal(value)
+    number = to_decimal(value)
     if number is None or number != number.to_integral_value():
         return None
     return int(number)
@@ -67,7 +62,7 @@ def hour_converter(time_zone: datetime.tzinfo) -> Converter:
         text = to_text(value)
         if not text:
             return None
-        local = datetime.datetime.strptime(text, _TIKTOK_LOCAL_FORMAT)
+        local = datetime.datetime.fromisoformat(text)
         return local.replace(tzinfo=time_zone).isoformat()
 
     return to_local_timestamp

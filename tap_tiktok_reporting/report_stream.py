@@ -46,11 +46,6 @@ class ReportStream(AdvertiserPartitionedStream):
         self._flatteners: dict[str, ReportRowFlattener] = {}
 
     @property
-    def is_sorted(self) -> bool:
-        """Bookmarks are written per finished window, not from rows, so order does not matter."""
-        return True
-
-    @property
     def lookback_days(self) -> int:
         """The report's own lookback, else the `lookback_days` setting."""
         if self.definition.lookback_days is not None:
@@ -108,7 +103,7 @@ class ReportStream(AdvertiserPartitionedStream):
     def flattener(self, advertiser_id: str) -> ReportRowFlattener:
         """Row flattener in the advertiser's time zone (hourly stamps carry its offset)."""
         if advertiser_id not in self._flatteners:
-            zone = self.tiktok_tap.advertiser_time_zone(advertiser_id)
+            zone = self.tiktok_tap.advertiser_time_zones[advertiser_id]
             self._flatteners[advertiser_id] = ReportRowFlattener(self.definition, zone)
         return self._flatteners[advertiser_id]
 
@@ -131,8 +126,9 @@ class ReportStream(AdvertiserPartitionedStream):
 
     def window_rows(self, context: Context, window: DateWindow) -> t.Iterable[dict[str, t.Any]]:
         """Rows of one window, halving it while TikTok says the query is too large."""
-        # Rows already emitted before a split are skipped when the halves are read again.
-        emitted: set[tuple[t.Any, ...]] = set()
+        # Rows an attempt emitted before TikTok refused a later page are skipped when its
+        # halves are read again; a finished attempt's rows cannot recur in other windows.
+        already_emitted: set[tuple[t.Any, ...]] = set()
         pending = [window]
         while pending:
             current = pending.pop(0)
@@ -141,15 +137,17 @@ class ReportStream(AdvertiserPartitionedStream):
                 "start_date": current.start.isoformat(),
                 "end_date": current.end.isoformat(),
             }
+            attempt: set[tuple[t.Any, ...]] = set()
             try:
                 for row in self.request_records(window_context):
                     key = tuple((row.get("dimensions") or {}).values())
-                    if key not in emitted:
-                        emitted.add(key)
+                    if key not in already_emitted:
+                        attempt.add(key)
                         yield row
             except QueryTooLargeError:
                 if current.days == 1:
                     raise
+                already_emitted |= attempt
                 self.logger.warning(
                     "TikTok found %s..%s too large for report %s; splitting the window",
                     current.start,

@@ -68,22 +68,26 @@ class TapTikTok(Tap):
         rows = AdvertisersStream(self).fetch_profiles()
         return {str(row["advertiser_id"]): row for row in rows}
 
-    def advertiser_time_zone(self, advertiser_id: str) -> datetime.tzinfo:
-        """The advertiser's own time zone, which TikTok's report dates are in."""
-        profile = self.advertiser_profiles.get(advertiser_id, {})
-        zone = advertiser_time_zone(profile)
-        if zone is None:
-            self.logger.warning(
-                "Advertiser %s has no known time zone (%r); using UTC for its report dates",
-                advertiser_id,
-                profile.get("display_timezone") or profile.get("timezone"),
-            )
-            return datetime.timezone.utc
-        return zone
+    @functools.cached_property
+    def advertiser_time_zones(self) -> dict[str, datetime.tzinfo]:
+        """Each advertiser's own time zone, which TikTok's report dates are in (UTC if unknown)."""
+        zones: dict[str, datetime.tzinfo] = {}
+        for advertiser_id in self.advertiser_ids:
+            profile = self.advertiser_profiles.get(advertiser_id, {})
+            zone = advertiser_time_zone(profile)
+            if zone is None:
+                self.logger.warning(
+                    "Advertiser %s has no known time zone (%r); using UTC for its report dates",
+                    advertiser_id,
+                    profile.get("display_timezone") or profile.get("timezone"),
+                )
+                zone = datetime.timezone.utc
+            zones[advertiser_id] = zone
+        return zones
 
     def advertiser_today(self, advertiser_id: str) -> datetime.date:
         """Today's date where the advertiser is: the last date TikTok can report for it."""
-        return clock.utc_now().astimezone(self.advertiser_time_zone(advertiser_id)).date()
+        return clock.utc_now().astimezone(self.advertiser_time_zones[advertiser_id]).date()
 
     @functools.cached_property
     def rate_limiter(self) -> RequestRateLimiter:
