@@ -54,68 +54,31 @@ def test_halves_split_a_window_in_two_without_gaps():
     assert (first.days, second.days) == (1, 2)
 
 
-def test_first_run_reads_from_start_date_to_today():
+@pytest.mark.parametrize(
+    ("start_date", "end_date", "bookmark", "lookback", "today", "expected"),
+    [
+        # first run: start_date to the advertiser's today
+        (D(2025, 1, 1), None, None, 7, D(2025, 2, 10), (D(2025, 1, 1), D(2025, 2, 10))),
+        # later runs re-read the lookback...
+        (D(2025, 1, 1), None, D(2025, 2, 10), 7, D(2025, 2, 12), (D(2025, 2, 3), D(2025, 2, 12))),
+        # ...but never before start_date
+        (D(2025, 2, 8), None, D(2025, 2, 10), 7, D(2025, 2, 12), (D(2025, 2, 8), D(2025, 2, 12))),
+        # without lookback the bookmark day itself is read again (it may have been partial)
+        (D(2025, 1, 1), None, D(2025, 2, 10), 0, D(2025, 2, 12), (D(2025, 2, 10), D(2025, 2, 12))),
+        # end_date caps the range
+        (D(2025, 1, 1), D(2025, 1, 31), None, 7, D(2025, 3, 1), (D(2025, 1, 1), D(2025, 1, 31))),
+        # the future is never asked for
+        (D(2025, 1, 1), D(2030, 1, 1), None, 7, D(2025, 3, 1), (D(2025, 1, 1), D(2025, 3, 1))),
+        # nothing is due once the bookmark is past end_date
+        (D(2025, 1, 1), D(2025, 1, 31), D(2025, 3, 1), 7, D(2025, 3, 2), None),
+    ],
+)
+def test_report_range(start_date, end_date, bookmark, lookback, today, expected):
     due = report_range(
-        start_date=D(2025, 1, 1),
-        end_date=None,
-        bookmark=None,
-        lookback_days=7,
-        today=D(2025, 2, 10),
+        start_date=start_date,
+        end_date=end_date,
+        bookmark=bookmark,
+        lookback_days=lookback,
+        today=today,
     )
-    assert due == DateWindow(D(2025, 1, 1), D(2025, 2, 10))
-
-
-def test_later_runs_reread_the_lookback_but_never_before_start_date():
-    due = report_range(
-        start_date=D(2025, 1, 1),
-        end_date=None,
-        bookmark=D(2025, 2, 10),
-        lookback_days=7,
-        today=D(2025, 2, 12),
-    )
-    assert due == DateWindow(D(2025, 2, 3), D(2025, 2, 12))
-    due = report_range(
-        start_date=D(2025, 2, 8),
-        end_date=None,
-        bookmark=D(2025, 2, 10),
-        lookback_days=7,
-        today=D(2025, 2, 12),
-    )
-    assert due.start == D(2025, 2, 8)
-    due = report_range(
-        start_date=D(2025, 1, 1),
-        end_date=None,
-        bookmark=D(2025, 2, 10),
-        lookback_days=0,
-        today=D(2025, 2, 12),
-    )
-    assert due.start == D(2025, 2, 10)  # the bookmark day itself may have been partial
-
-
-def test_end_date_caps_the_range_and_the_future_is_never_asked_for():
-    due = report_range(
-        start_date=D(2025, 1, 1),
-        end_date=D(2025, 1, 31),
-        bookmark=None,
-        lookback_days=7,
-        today=D(2025, 3, 1),
-    )
-    assert due.end == D(2025, 1, 31)
-    due = report_range(
-        start_date=D(2025, 1, 1),
-        end_date=D(2030, 1, 1),
-        bookmark=None,
-        lookback_days=7,
-        today=D(2025, 3, 1),
-    )
-    assert due.end == D(2025, 3, 1)
-    assert (
-        report_range(
-            start_date=D(2025, 1, 1),
-            end_date=D(2025, 1, 31),
-            bookmark=D(2025, 3, 1),
-            lookback_days=7,
-            today=D(2025, 3, 2),
-        )
-        is None
-    )
+    assert due == (DateWindow(*expected) if expected else None)

@@ -73,7 +73,7 @@ PERMANENT = [
     (40105, "the access token is invalid or revoked: create a new one"),
     (40001, "no permission"),
     (40002, "TikTok rejected a parameter"),
-    (40100 + 1, "app_id and secret do not match"),
+    (40101, "app_id and secret do not match"),
     (40300, "the advertiser does not exist"),
 ]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import threading
 import time
 
@@ -70,10 +69,9 @@ def test_threads_share_one_budget():
         thread.join()
     starts.sort()
     assert len(starts) == 40
-    for i, start in enumerate(starts):
-        assert sum(1 for s in starts[i:] if s < start + 1.0) <= 50
-    gaps = [b - a for a, b in itertools.pairwise(starts)]
-    assert min(gaps) > limiter.interval * 0.8
+    # One shared budget: 40 starts take 39 slots (one slot of scheduling slack allowed); four
+    # private budgets would finish in about 9.
+    assert starts[-1] - starts[0] >= 38 * limiter.interval
 
 
 def test_rate_must_be_positive():

@@ -153,9 +153,43 @@ def report_requests(api) -> list:
 # Tests ---------------------------------------------------------------------------------------
 
 
+LEVEL_IDS = {
+    "advertiser": "advertiser_id",
+    "campaign": "campaign_id",
+    "ad_group": "adgroup_id",
+    "ad": "ad_id",
+}
+GRAIN_TIME = {"daily": ["stat_time_day"], "hourly": ["stat_time_hour"], "lifetime": []}
+BREAKDOWNS = {
+    "age_gender": ["age", "gender"],
+    "country": ["country_code"],
+    "platform": ["platform"],
+}
+
+
+def expected_builtin_keys() -> dict[str, list[str]]:
+    """The 24 built-in streams the issue names and their keys, written out here, not imported."""
+    keys = {}
+    for prefix, id_dim in LEVEL_IDS.items():
+        ids = ["advertiser_id"] + ([id_dim] if id_dim != "advertiser_id" else [])
+        for grain, time_dims in GRAIN_TIME.items():
+            keys[f"{prefix}_report_{grain}"] = ids + time_dims
+        for breakdown, dims in BREAKDOWNS.items():
+            keys[f"{prefix}_report_daily_by_{breakdown}"] = [*ids, "stat_time_day", *dims]
+    return keys
+
+
 def test_every_builtin_report_equals_the_fake_truth(api):
     start, end = D(2025, 5, 1), D(2025, 5, 2)
+    builtin_keys = expected_builtin_keys()
+    assert set(BUILTIN) == set(builtin_keys)
     out = run_sync(tap_config(api, start_date=str(start), end_date=str(end)), streams=list(BUILTIN))
+    for name, keys in builtin_keys.items():
+        assert out.schemas[name]["key_properties"] == keys, name
+    audience_breakdowns = {"age", "gender", "country_code", "platform"}
+    for request in report_requests(api):
+        is_audience = bool(audience_breakdowns & set(request.params["dimensions"]))
+        assert request.params["report_type"] == ("AUDIENCE" if is_audience else "BASIC")
     for name, definition in BUILTIN.items():
         lifetime = definition.is_lifetime
         expected = expected_for(
