@@ -1,161 +1,271 @@
-"""Benchmark: the ad-level daily report the peers were measured on (5 advertisers, 450 ads, 91 days).
+"""Benchmark: extraction against the fake API, with configurable latency, QPS and workload.
 
 Runs `tap-tiktok` as a subprocess against the fake API on loopback and prints wall time, the tap's
-CPU time per row, peak memory, the number of requests, and whether every row matches the fake's
-truth. Usage (from the repository root, in the tap's virtualenv):
+CPU time per row, requests, peak requests in flight, achieved requests/s against the allowed rate,
+peak memory, and whether every row matches the fake's truth. The default workload is the one the
+peers were measured on: the built-in ad-level daily report (about 55 metrics), 5 advertisers,
+450 ads, 91 days. Usage (from the repository root, in the tap's virtualenv):
 
-    python -m bench.report_extraction                     # no latency, no QPS limit on the fake
-    python -m bench.report_extraction --latency 0.3 --qps 10
+    python -m bench.report_extraction                            # no latency, no QPS limit
+    python -m bench.report_extraction --latency 0.3 --qps 10     # TikTok-like latency, Basic tier
+    python -m bench.report_extraction --advertisers 20 --latency 0.3 --qps 10 \\
+        --streams campaigns,ad_groups,ads,ad_report_daily
+    python -m bench.report_extraction --devnull                  # CPU per row, records to /dev/null
+    python -m bench.report_extraction --serve-only               # also time the fake alone
+    python -m bench.report_extraction --save out.jsonl           # keep the tap's output
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import http.client
 import json
+import os
 import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlencode, urlsplit
 
 from tests.fake_api import DatasetSpec, FakeMarketingAPI, Fault
 
-SPEC = DatasetSpec(
-    seed=3, advertisers=5, campaigns_per_advertiser=5, adgroups_per_campaign=3, ads_per_adgroup=6
-)
-START, END = datetime.date(2025, 1, 1), datetime.date(2025, 4, 1)  # 91 dates
-METRICS = [
-    "spend",
-    "impressions",
-    "clicks",
-    "ctr",
-    "cpc",
-    "cpm",
-    "conversion",
-    "cost_per_conversion",
-    "ad_name",
-]
-REPORT = {"name": "bench_ad_daily", "data_level": "AD", "metrics": METRICS}
-PATH = "report/integrated/get/"
+START = datetime.date(2025, 1, 1)
+REPORT_PATH = "report/integrated/get/"
+ENTITY_KEYS = {"campaigns": "campaign_id", "ad_groups": "adgroup_id", "ads": "ad_id"}
+# Report streams this bench knows how to check: their level and id dimension, written here.
+REPORT_LEVELS = {
+    "ad_report_daily": ("AUCTION_AD", "ad_id", "ad_status"),
+    "ad_group_report_daily": ("AUCTION_ADGROUP", "adgroup_id", "adgroup_status"),
+    "campaign_report_daily": ("AUCTION_CAMPAIGN", "campaign_id", "campaign_status"),
+}
 
 
-def truth_count(api: FakeMarketingAPI) -> int:
-    """Rows the fake holds for the report, counted from its own truth."""
-    filtering = [{"field_name": "ad_status", "filter_type": "IN", "filter_value": '["STATUS_ALL"]'}]
-    total = 0
+def spec_for(advertisers: int, ads_per_adgroup: int) -> DatasetSpec:
+    """The peers' account shape (90 ads per advertiser by default), for any number of them."""
+    return DatasetSpec(
+        seed=3,
+        advertisers=advertisers,
+        campaigns_per_advertiser=5,
+        adgroups_per_campaign=3,
+        ads_per_adgroup=ads_per_adgroup,
+    )
+
+
+def report_truth(api: FakeMarketingAPI, stream: str, end: datetime.date) -> set[tuple]:
+    """Keys of the report's rows by the fake's own truth: (advertiser, object id, date)."""
+    data_level, id_dimension, status_field = REPORT_LEVELS[stream]
+    filtering = [
+        {"field_name": status_field, "filter_type": "IN", "filter_value": '["STATUS_ALL"]'}
+    ]
+    keys = set()
     for advertiser in api.data.advertisers:
+        advertiser_id = advertiser["advertiser_id"]
         start = START
-        while start <= END:
-            end = min(END, start + datetime.timedelta(days=29))
-            total += len(
-                api.report_rows(
-                    advertiser["advertiser_id"],
-                    report_type="BASIC",
-                    data_level="AUCTION_AD",
-                    dimensions=["ad_id", "stat_time_day"],
-                    metrics=METRICS,
-                    start_date=start,
-                    end_date=end,
-                    filtering=filtering,
-                )
+        while start <= end:
+            window_end = min(end, start + datetime.timedelta(days=29))
+            rows = api.report_rows(
+                advertiser_id,
+                report_type="BASIC",
+                data_level=data_level,
+                dimensions=[id_dimension, "stat_time_day"],
+                metrics=["spend"],
+                start_date=start,
+                end_date=window_end,
+                filtering=filtering,
             )
-            start = end + datetime.timedelta(days=1)
-    return total
+            for row in rows:
+                dims = row["dimensions"]
+                keys.add((advertiser_id, dims[id_dimension], dims["stat_time_day"][:10]))
+            start = window_end + datetime.timedelta(days=1)
+    return keys
+
+
+def record_key(stream: str, record: dict) -> tuple:
+    """The key the truth is written in, read off an emitted record."""
+    if stream in ENTITY_KEYS:
+        return (record["advertiser_id"], record[ENTITY_KEYS[stream]])
+    _, id_dimension, _ = REPORT_LEVELS[stream]
+    return (record["advertiser_id"], record[id_dimension], record["stat_time_day"])
+
+
+def entity_truth(api: FakeMarketingAPI, stream: str) -> set[tuple]:
+    """Keys of every object of an entity stream (deleted ones included), from the fake's data."""
+    rows = {"campaigns": api.data.campaigns, "ad_groups": api.data.adgroups, "ads": api.data.ads}
+    return {(r["advertiser_id"], r[ENTITY_KEYS[stream]]) for r in rows[stream]}
+
+
+def tap_command(tap_path: str | None) -> tuple[list[str], dict[str, str]]:
+    """The tap's command: the installed one, or the package under `tap_path` (an old checkout)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TAP_TIKTOK_")}
+    if tap_path is None:
+        return [str(Path(sys.executable).with_name("tap-tiktok"))], env
+    env["PYTHONPATH"] = tap_path
+    code = "from tap_tiktok_reporting.tap import TapTikTok; TapTikTok.cli()"
+    return [sys.executable, "-c", code], env
+
+
+def serve_only_seconds(api: FakeMarketingAPI) -> float:
+    """Time the fake alone needs to answer the run's requests again, one after the other."""
+    logged = [r for r in api.requests if r.method == "GET"]
+    url = urlsplit(api.base_url)
+    connection = http.client.HTTPConnection(url.hostname, url.port)
+    started = time.perf_counter()
+    for entry in logged:
+        query = urlencode(
+            {
+                k: json.dumps(v, separators=(",", ":")) if isinstance(v, (list, dict)) else v
+                for k, v in entry.params.items()
+            }
+        )
+        connection.request("GET", f"{url.path}/{entry.path}?{query}", headers=entry.headers)
+        body = connection.getresponse().read()
+        if b'"code":0' not in body.replace(b" ", b""):
+            raise RuntimeError(f"the fake refused a replayed request: {body[:200]!r}")
+    elapsed = time.perf_counter() - started
+    connection.close()
+    return elapsed
 
 
 def main() -> None:
     """Run once and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--latency", type=float, default=0.0, help="seconds the fake waits per request"
+        "--latency", type=float, default=0.0, help="seconds per request at the fake"
     )
     parser.add_argument("--qps", type=int, default=0, help="the fake's app QPS limit (0: none)")
     parser.add_argument(
         "--rate", type=float, default=10.0, help="the tap's max_requests_per_second"
     )
+    parser.add_argument("--in-flight", type=int, default=None, help="max_requests_in_flight")
+    parser.add_argument("--advertisers", type=int, default=5)
+    parser.add_argument("--ads-per-adgroup", type=int, default=6)
+    parser.add_argument("--days", type=int, default=91, help="report dates from 2025-01-01")
+    parser.add_argument("--streams", default="ad_report_daily", help="comma-separated streams")
+    parser.add_argument("--devnull", action="store_true", help="write records to /dev/null")
+    parser.add_argument("--serve-only", action="store_true", help="also time the fake alone")
+    parser.add_argument("--save", help="keep the tap's standard output in this file")
+    parser.add_argument("--tap-path", help="run the tap package found under this directory")
     args = parser.parse_args()
 
+    streams = [s.strip() for s in args.streams.split(",") if s.strip()]
+    end = START + datetime.timedelta(days=args.days - 1)
+    spec = spec_for(args.advertisers, args.ads_per_adgroup)
+    command, env = tap_command(args.tap_path)
+
     with (
-        FakeMarketingAPI(SPEC, qps_limit=args.qps or None) as api,
+        FakeMarketingAPI(spec, qps_limit=args.qps or None) as api,
         tempfile.TemporaryDirectory() as tmp,
     ):
-        expected_rows = truth_count(api)
-        if args.latency:
-            api.inject(Fault(kind="slow", delay=args.latency, times=10**9))
+        truth = {
+            s: entity_truth(api, s) if s in ENTITY_KEYS else report_truth(api, s, end)
+            for s in streams
+        }
         config = {
             "access_token": api.access_token,
             "api_base_url": api.base_url,
             "advertiser_ids": [a["advertiser_id"] for a in api.data.advertisers],
             "start_date": START.isoformat(),
-            "end_date": END.isoformat(),
+            "end_date": end.isoformat(),
             "max_requests_per_second": args.rate,
-            "reports": [REPORT],
         }
+        if args.in_flight:
+            config["max_requests_in_flight"] = args.in_flight
         config_path = Path(tmp) / "config.json"
         config_path.write_text(json.dumps(config))
-        catalog = json.loads(
-            subprocess.run(
-                [
-                    str(Path(sys.executable).with_name("tap-tiktok")),
-                    "--config",
-                    str(config_path),
-                    "--discover",
-                ],
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout
-        )
-        for stream in catalog["streams"]:
-            for entry in stream["metadata"]:
-                if entry["breadcrumb"] == []:
-                    entry["metadata"]["selected"] = stream["tap_stream_id"] == REPORT["name"]
-        catalog_path = Path(tmp) / "catalog.json"
-        catalog_path.write_text(json.dumps(catalog))
-        api.clear_log()
-
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        started = time.perf_counter()
-        result = subprocess.run(
-            [
-                str(Path(sys.executable).with_name("tap-tiktok")),
-                "--config",
-                str(config_path),
-                "--catalog",
-                str(catalog_path),
-            ],
+        discovered = subprocess.run(
+            [*command, "--config", str(config_path), "--discover"],
             capture_output=True,
             text=True,
             check=True,
+            env=env,
         )
+        catalog = json.loads(discovered.stdout)
+        for stream in catalog["streams"]:
+            for entry in stream["metadata"]:
+                if entry["breadcrumb"] == []:
+                    entry["metadata"]["selected"] = stream["tap_stream_id"] in streams
+        catalog_path = Path(tmp) / "catalog.json"
+        catalog_path.write_text(json.dumps(catalog))
+        if args.latency:
+            api.inject(Fault(kind="slow", delay=args.latency, times=10**9))
+        api.clear_log()
+
+        output_path = Path(os.devnull) if args.devnull else Path(args.save or Path(tmp) / "out")
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.perf_counter()
+        with output_path.open("wb") as output:
+            subprocess.run(
+                [*command, "--config", str(config_path), "--catalog", str(catalog_path)],
+                stdout=output,
+                stderr=subprocess.DEVNULL,
+                check=True,
+                env=env,
+            )
         wall = time.perf_counter() - started
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        requests_sent = api.count()
+        rate_limited = sum(1 for r in api.requests if r.code == 40100)
+        peak_in_flight, peak_qps = api.peak_in_flight, api.peak_qps
 
-        records = [
-            json.loads(line)
-            for line in result.stdout.splitlines()
-            if '"type":"RECORD"' in line.replace(" ", "")
-        ]
-        keys = {
-            (r["record"]["advertiser_id"], r["record"]["ad_id"], r["record"]["stat_time_day"])
-            for r in records
-        }
+        expected_rows = sum(len(keys) for keys in truth.values())
+        if args.devnull:
+            emitted, right = expected_rows, "not checked (--devnull)"
+        else:
+            got: dict[str, list[tuple]] = {s: [] for s in streams}
+            with output_path.open("rb") as lines:
+                for line in lines:
+                    message = json.loads(line)
+                    if message.get("type") == "RECORD":
+                        stream = message["stream"]
+                        got[stream].append(record_key(stream, message["record"]))
+            emitted = sum(len(keys) for keys in got.values())
+            ok = all(len(got[s]) == len(set(got[s])) and set(got[s]) == truth[s] for s in streams)
+            right = (
+                "all"
+                if ok
+                else "NO: "
+                + ", ".join(
+                    f"{s} {len(got[s])} emitted, {len(set(got[s]))} unique, {len(truth[s])} truth"
+                    for s in streams
+                )
+            )
+
         cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         print(
-            f"rows emitted      {len(records)} (fake's truth {expected_rows}, unique keys {len(keys)})"
+            f"workload          {', '.join(streams)}; {args.advertisers} advertisers, "
+            f"{len(api.data.ads)} ads, {args.days} days"
         )
-        print(f"rows right        {'all' if len(keys) == len(records) == expected_rows else 'NO'}")
-        print(f"requests          {api.count(PATH)} report + {api.count() - api.count(PATH)} other")
+        print(f"rows              {emitted} emitted, {expected_rows} in the fake's truth")
+        print(f"rows right        {right}")
+        reports = api.count(REPORT_PATH)
         print(
-            f"wall              {wall:.2f} s (latency {args.latency:.2f} s, fake QPS limit {args.qps or 'none'})"
+            f"requests          {requests_sent} ({reports} report, {requests_sent - reports} other)"
         )
         print(
-            f"tap CPU           {cpu:.2f} s, {1000 * cpu / max(1, len(records)):.3f} ms per row (includes start-up)"
+            f"wall              {wall:.2f} s (latency {args.latency:.2f} s, "
+            f"fake QPS limit {args.qps or 'none'})"
         )
-        print(f"tap peak memory   {after.ru_maxrss / 1024:.0f} MB")
-        print(f"peak QPS at fake  {api.peak_qps}")
+        print(
+            f"achieved          {requests_sent / wall:.2f} requests/s of {args.rate:g} allowed; "
+            f"peak {peak_qps} in one second at the fake; {rate_limited} answered 40100"
+        )
+        print(f"peak in flight    {peak_in_flight}")
+        print(
+            f"tap CPU           {cpu:.2f} s, {1e6 * cpu / max(1, emitted):.1f} µs per row "
+            "(whole process, start-up included)"
+        )
+        print(f"tap peak RSS      {after.ru_maxrss / 1024:.0f} MB")
+        if args.serve_only:
+            api.clear_faults()
+            api.qps_limit = None
+            alone = serve_only_seconds(api)
+            print(
+                f"fake alone        {alone:.2f} s to serve the same requests one by one "
+                f"(tap wall / fake alone = {wall / alone:.2f})"
+            )
 
 
 if __name__ == "__main__":

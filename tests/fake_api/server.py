@@ -10,7 +10,7 @@ import socket
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -98,6 +98,10 @@ class FakeMarketingAPI:
         self.delivery = DeliveryModel(self.spec.seed)
         self.report_max_days_before_too_large: int | None = None
         self._now: datetime | None = None
+        # Requests being answered right now (own lock: handlers hold `lock` while computing).
+        self._flight_lock = threading.Lock()
+        self._in_flight = 0
+        self._peak_in_flight = 0
 
     # ----- lifecycle -----
 
@@ -282,6 +286,24 @@ class FakeMarketingAPI:
             return self._limiter.peak
 
     @property
+    def peak_in_flight(self) -> int:
+        """Most requests being answered at once since start (or clear_log)."""
+        with self._flight_lock:
+            return self._peak_in_flight
+
+    @contextlib.contextmanager
+    def in_flight(self) -> Iterator[None]:
+        """Count one request as being answered for the duration of the block."""
+        with self._flight_lock:
+            self._in_flight += 1
+            self._peak_in_flight = max(self._peak_in_flight, self._in_flight)
+        try:
+            yield
+        finally:
+            with self._flight_lock:
+                self._in_flight -= 1
+
+    @property
     def requests(self) -> list[RequestLog]:
         """Every request received, in arrival-of-answer order."""
         with self.lock:
@@ -300,6 +322,8 @@ class FakeMarketingAPI:
         with self.lock:
             self._log.clear()
             self._limiter.reset_peak()
+        with self._flight_lock:
+            self._peak_in_flight = self._in_flight
 
     # ----- request processing (called from handler threads) -----
 
@@ -506,7 +530,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self, method: str) -> None:
         body = self._read_body()
         headers = dict(self.headers.items())
-        reply = self.server.api.handle(method, self.path, body, headers)
+        with self.server.api.in_flight():
+            reply = self.server.api.handle(method, self.path, body, headers)
         if reply is None:
             self.close_connection = True
             return
