@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime
+import logging
 import threading
-import time
 import typing as t
 
 import backoff
@@ -12,7 +12,16 @@ import msgspec
 import requests
 from singer_sdk.authenticators import OAuthAuthenticator
 
+from tap_tiktok_reporting.connectivity import (
+    NETWORK_ERRORS,
+    FirstContact,
+    network_failure,
+    retry_waits,
+    timeouts,
+)
 from tap_tiktok_reporting.errors import (
+    ACCESS_TOKEN_EXPIRED,
+    TRANSIENT_HTTP_STATUSES,
     ErrorClass,
     ErrorDetails,
     TikTokAPIError,
@@ -20,19 +29,42 @@ from tap_tiktok_reporting.errors import (
     classify_error,
     hint_for,
 )
+from tap_tiktok_reporting.secret_redaction import register_secret
+from tap_tiktok_reporting.settings import DEFAULT_MAX_RETRY_SECONDS
+
+if t.TYPE_CHECKING:
+    from backoff.types import Details
 
 REFRESH_PATH = "oauth2/refresh_token/"
 
-# A token that expires again this soon after a refresh means refreshing does not help.
-_MIN_TOKEN_LIFETIME_SECONDS = 60.0
-_REFRESH_RETRY_SECONDS = 60.0
+#: What to do about 40102 when a token obtained by a refresh is refused on its first use.
+REFRESHED_TOKEN_REFUSED_HINT = (
+    "the refreshed token was refused as expired at once: check that refresh_token belongs to "
+    "the app of app_id and secret, or authorize the app again for a new refresh_token"
+)
+#: What to do about 40102 when refresh_token is set but the app credentials are not.
+REFRESH_NEEDS_APP_HINT = (
+    "the access token has expired and refresh_token cannot renew it without the app: set "
+    "app_id and secret, or create a new access token"
+)
+
+_REFRESH_WAIT_FIRST_SECONDS = 0.5
+_REFRESH_WAIT_MAX_SECONDS = 15.0
+
+
+# With requests in flight, a fresh token's first success can be read after another request's
+# 40102 for it: one more refresh tells a race from a refresh that yields dead tokens.
+_MAX_UNPROVEN_REFRESHES = 2
 
 
 class TikTokAuthenticator(OAuthAuthenticator):
     """Sends `Access-Token`; with a refresh token, renews it at start and when TikTok says 40102.
 
-    One instance serves every stream of a run, so a refresh by one request is seen by all;
-    a lock keeps concurrent requests from refreshing twice.
+    One instance serves every stream of a run, so a refresh by one request is seen by all.
+    A lock makes one refresh serve every request that was refused with the same old token.
+    A token is refreshed as often as it expires, as long as each refreshed token serves at
+    least one request: one refused on its first use ends the sync, since refreshing again
+    would give the same.
     """
 
     def __init__(
@@ -45,18 +77,26 @@ class TikTokAuthenticator(OAuthAuthenticator):
         api_root: str,
         session: requests.Session,
         timeout: float,
+        first_contact: FirstContact | None = None,
+        max_retry_seconds: float = DEFAULT_MAX_RETRY_SECONDS,
     ) -> None:
         super().__init__(
             auth_endpoint=f"{api_root}/{REFRESH_PATH}",
             client_id=app_id,
             client_secret=secret,
         )
+        for secret_value in (access_token, refresh_token, secret):
+            register_secret(secret_value)
         self.access_token = access_token
         self.refresh_token = refresh_token
         self._session = session
         self._timeout = timeout
+        self._first_contact = first_contact or FirstContact()
+        self._max_retry_seconds = max_retry_seconds
         self._lock = threading.RLock()
-        self._expiry_refreshed_at: float | None = None
+        # Whether the current token came from a refresh and has not yet served a request.
+        # Refreshes in a row whose token has not served a request yet.
+        self._unproven_refreshes = 0
 
     @property
     def can_refresh(self) -> bool:
@@ -89,24 +129,33 @@ class TikTokAuthenticator(OAuthAuthenticator):
             request.headers["Access-Token"] = token
         return request
 
-    def recover_from_expired(self, used_token: str | None) -> bool:
-        """Handle code 40102 for a request sent with `used_token`; True if a retry may succeed.
+    def note_success(self, used_token: str | None) -> None:
+        """A request sent with `used_token` succeeded: that token has proven itself."""
+        with self._lock:
+            if used_token is not None and used_token == self.access_token:
+                self._unproven_refreshes = 0
 
-        The token is refreshed and the request retried once: a token that a refresh for an
-        expiry just produced and that is refused as expired again ends the sync.
-        """
+    def recover_from_expired(self, used_token: str | None) -> bool:
+        """Handle code 40102 for a request sent with `used_token`; True if a retry may succeed."""
         with self._lock:
             if not self.can_refresh:
                 return False
             if used_token != self.access_token:
                 return True  # another request has refreshed it already
-            if self._expiry_refreshed_at is not None and (
-                time.monotonic() - self._expiry_refreshed_at < _MIN_TOKEN_LIFETIME_SECONDS
-            ):
+            if self._unproven_refreshes >= _MAX_UNPROVEN_REFRESHES:
+                # Fresh tokens refused before serving anything: refreshing does not help.
                 return False
             self.update_access_token()
-            self._expiry_refreshed_at = time.monotonic()
             return True
+
+    @property
+    def expired_token_hint(self) -> str:
+        """What to do about an expiry the tap could not recover from, given the settings."""
+        if self.can_refresh:
+            return REFRESHED_TOKEN_REFUSED_HINT
+        if self.refresh_token:
+            return REFRESH_NEEDS_APP_HINT
+        return hint_for(ACCESS_TOKEN_EXPIRED)
 
     def update_access_token(self) -> None:
         """Exchange the refresh token for a new access token (and maybe a new refresh token)."""
@@ -122,44 +171,68 @@ class TikTokAuthenticator(OAuthAuthenticator):
                     hint="check that refresh_token belongs to this app",
                 )
             )
-        self.access_token = str(token)
+        # Registered before anything else happens, so that no later log line can show them.
+        register_secret(str(token))
         if data.get("refresh_token"):
+            register_secret(str(data["refresh_token"]))
             self.refresh_token = str(data["refresh_token"])
+        self.access_token = str(token)
+        self._unproven_refreshes += 1
         expires_in = data.get("expires_in")
         self.expires_in = int(expires_in) if expires_in else None
         self.last_refreshed = requested_at
 
-    @backoff.on_exception(
-        backoff.expo,
-        (TikTokTransientError, requests.exceptions.RequestException),
-        max_time=_REFRESH_RETRY_SECONDS,
-        factor=0.5,
-        jitter=backoff.full_jitter,
-    )
     def _post_refresh(self) -> dict[str, t.Any]:
-        response = self._session.post(
-            self.auth_endpoint, json=self.oauth_request_body, timeout=self._timeout
+        """The refresh response's `data`, transient failures retried like any request."""
+        retrying = backoff.on_exception(
+            lambda: retry_waits(
+                self._first_contact, _REFRESH_WAIT_FIRST_SECONDS, _REFRESH_WAIT_MAX_SECONDS
+            ),
+            TikTokTransientError,
+            max_time=self._max_retry_seconds,
+            jitter=backoff.full_jitter,
+            on_backoff=self._log_retry,
+            logger=None,
         )
+        return retrying(self._post_refresh_once)()
+
+    def _log_retry(self, details: Details) -> None:
+        self.logger.log(
+            logging.WARNING,
+            "Retrying the token refresh in %.1f s (attempt %d): %s",
+            details.get("wait") or 0.0,
+            details.get("tries"),
+            details.get("exception"),
+        )
+
+    def _post_refresh_once(self) -> dict[str, t.Any]:
         problem = "could not refresh the access token"
-        if response.status_code >= 500 or response.status_code == 429:
-            raise TikTokTransientError(
-                ErrorDetails(REFRESH_PATH, f"{problem}: HTTP {response.status_code}")
+        try:
+            response = self._session.post(
+                self.auth_endpoint, json=self.oauth_request_body, timeout=timeouts(self._timeout)
             )
-        if response.status_code >= 400:
+        except NETWORK_ERRORS as exc:
+            raise network_failure(
+                exc, self.auth_endpoint, REFRESH_PATH, self._first_contact
+            ) from None
+        status = response.status_code
+        if status >= 500 or status in TRANSIENT_HTTP_STATUSES:
+            raise TikTokTransientError(ErrorDetails(REFRESH_PATH, f"{problem}: HTTP {status}"))
+        if status >= 400:
             raise TikTokAPIError(
-                ErrorDetails(
-                    REFRESH_PATH,
-                    f"{problem}: HTTP {response.status_code}",
-                    hint="check api_base_url",
-                )
+                ErrorDetails(REFRESH_PATH, f"{problem}: HTTP {status}", hint="check api_base_url")
             )
         try:
             body = msgspec.json.decode(response.content)
-        except msgspec.DecodeError as exc:
+        except msgspec.DecodeError:
             raise TikTokTransientError(
                 ErrorDetails(REFRESH_PATH, f"{problem}: the response is not valid JSON")
-            ) from exc
-        code = int(body.get("code", -1))
+            ) from None
+        if not isinstance(body, dict) or not isinstance(body.get("code"), int):
+            raise TikTokTransientError(
+                ErrorDetails(REFRESH_PATH, f"{problem}: the response is not a TikTok envelope")
+            )
+        code = body["code"]
         kind = classify_error(code)
         details = ErrorDetails(
             endpoint=REFRESH_PATH,
@@ -173,4 +246,5 @@ class TikTokAuthenticator(OAuthAuthenticator):
             raise TikTokTransientError(details)
         if kind is not ErrorClass.OK:
             raise TikTokAPIError(details)
-        return body.get("data") or {}
+        data = body.get("data")
+        return data if isinstance(data, dict) else {}

@@ -14,6 +14,8 @@ import logging
 import os
 import secrets
 import shlex
+import signal
+import threading
 import typing as t
 import unicodedata
 from urllib.parse import quote, urlencode, urlsplit
@@ -44,6 +46,8 @@ _ENV_APP_ID = "TAP_TIKTOK_APP_ID"
 _ENV_SECRET = "TAP_TIKTOK_SECRET"
 _ENV_API_BASE_URL = "TAP_TIKTOK_API_BASE_URL"
 _ENV_SANDBOX = "TAP_TIKTOK_SANDBOX"
+# The shell's exit status for a command ended by Ctrl-C (128 + SIGINT).
+_EXIT_INTERRUPTED = 130
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,6 +82,25 @@ def redact(text: str, hidden: Iterable[str | None]) -> str:
     return text
 
 
+@contextlib.contextmanager
+def own_signal_handlers() -> Iterator[None]:
+    """Keep this process's SIGINT and SIGTERM handling across the block.
+
+    A tap installs handlers that print a Singer STATE message and exit 0: right for a sync,
+    wrong for this command, where Ctrl-C must stop it as a failure and print no Singer output.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread can (re)install handlers, and the tap does not try
+        return
+    saved = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for number, handler in saved.items():
+            if handler is not None:  # None: set outside Python, which cannot be restored
+                signal.signal(number, handler)
+
+
 def build_tap(settings: dict[str, t.Any]) -> TapTikTok:
     """A tap holding `settings`, whose streams the command uses for its requests."""
     config = {
@@ -86,7 +109,8 @@ def build_tap(settings: dict[str, t.Any]) -> TapTikTok:
         "max_retry_seconds": RETRY_SECONDS,
         **{k: v for k, v in settings.items() if v is not None},
     }
-    tap = TapTikTok(config=config, validate_config=False)
+    with own_signal_handlers():
+        tap = TapTikTok(config=config, validate_config=False)
     # The tap sets the metrics level to its log level; request metrics are noise here.
     get_metrics_logger().setLevel(logging.WARNING)
     return tap
@@ -211,7 +235,20 @@ def _secret_option(command: t.Callable) -> t.Callable:
     )(command)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _CommandGroup(click.Group):
+    """The commands' group: Ctrl-C ends any of them with one line and exit code 130."""
+
+    def invoke(self, ctx: click.Context) -> t.Any:
+        """Run the command; an interrupt is reported, not shown as a traceback or "Aborted!"."""
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo(err=True)  # past the terminal's "^C"
+            click.echo("Interrupted.", err=True)
+            ctx.exit(_EXIT_INTERRUPTED)
+
+
+@click.group(cls=_CommandGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def cli() -> None:
     """Get a TikTok Marketing API access token for tap-tiktok, and list what it can read.
 

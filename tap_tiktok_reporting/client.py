@@ -13,10 +13,23 @@ import backoff
 import msgspec
 import requests
 from singer_sdk.exceptions import RetriableAPIError
+from singer_sdk.helpers._catalog import pop_deselected_record_properties
+from singer_sdk.helpers._state import get_state_if_exists
+from singer_sdk.helpers._typing import conform_record_data_types
+from singer_sdk.helpers._util import utc_now
+from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.pagination import PageNumberPaginator
+from singer_sdk.singerlib import RecordMessage
 from singer_sdk.streams import RESTStream
 
+from tap_tiktok_reporting.connectivity import (
+    NETWORK_ERRORS,
+    network_failure,
+    retry_waits,
+    timeouts,
+)
 from tap_tiktok_reporting.errors import (
+    TRANSIENT_HTTP_STATUSES,
     ErrorClass,
     ErrorDetails,
     TikTokAPIError,
@@ -24,6 +37,7 @@ from tap_tiktok_reporting.errors import (
     classify_error,
     hint_for,
 )
+from tap_tiktok_reporting.page_fetcher import Page
 from tap_tiktok_reporting.rate_limit import rate_limited_session
 from tap_tiktok_reporting.settings import (
     DEFAULT_MAX_RETRY_SECONDS,
@@ -41,13 +55,6 @@ if t.TYPE_CHECKING:
     from tap_tiktok_reporting.tap import TapTikTok
 
 _BODY_CACHE_ATTRIBUTE = "_tiktok_body"
-_NETWORK_ERRORS = (
-    requests.exceptions.ConnectionError,
-    requests.exceptions.Timeout,
-    requests.exceptions.ChunkedEncodingError,
-    requests.exceptions.ContentDecodingError,
-    ConnectionResetError,
-)
 _WAIT_FIRST_SECONDS = 0.5
 _WAIT_MAX_SECONDS = 30.0
 
@@ -95,6 +102,13 @@ class TikTokPaginator(PageNumberPaginator):
         return self.has_more(response)
 
 
+@dataclasses.dataclass(frozen=True)
+class _PageNumber:
+    """What the SDK's request building reads off a paginator: the page to ask for."""
+
+    current_value: int | None
+
+
 class TikTokStream(RESTStream[int]):
     """Base for every TikTok stream: one request path, one error policy, one rate limit."""
 
@@ -124,13 +138,16 @@ class TikTokStream(RESTStream[int]):
     def requests_session(self) -> requests.Session:
         """A session whose every request waits for the run's shared rate limiter."""
         if self._session is None:
-            self._session = rate_limited_session(self.tiktok_tap.rate_limiter)
+            tap = self.tiktok_tap
+            self._session = rate_limited_session(
+                tap.rate_limiter, tap.first_contact, tap.page_fetcher.max_in_flight
+            )
         return self._session
 
     @property
-    def timeout(self) -> int:
-        """Seconds to wait for one response."""
-        return t.cast("int", self.config.get("request_timeout", DEFAULT_REQUEST_TIMEOUT))
+    def timeout(self) -> tuple[float, float]:  # type: ignore[override]
+        """(connect, read) seconds: a response may take `request_timeout`, a connection less."""
+        return timeouts(float(self.config.get("request_timeout", DEFAULT_REQUEST_TIMEOUT)))
 
     def page_size_for(self, context: Context | None) -> int:
         """Rows per request in `context`: the `page_size` setting."""
@@ -158,6 +175,92 @@ class TikTokStream(RESTStream[int]):
         """Rows of `data.list`."""
         yield from (tiktok_body(response).get("data") or {}).get("list") or []
 
+    # Listings
+
+    def request_records(self, context: Context | None) -> t.Iterable[dict]:
+        """Every row of one listing (all pages of one query), each key only once.
+
+        TikTok pages by offset: an object created while the tap pages pushes the rest of the
+        listing down, so a page can begin with the previous page's last row. Keys are kept
+        for the current listing only and dropped when it ends.
+        """
+        seen: set[t.Hashable] = set()
+        repeated = 0
+        for row in super().request_records(context):
+            key = self.listing_key(row)
+            if key is not None:
+                if key in seen:
+                    repeated += 1
+                    continue
+                seen.add(key)
+            yield row
+        if repeated:
+            self.logger.info(
+                "Skipped %d %s rows repeated across pages (objects were created while paging)",
+                repeated,
+                self.name,
+            )
+
+    def listing_key(self, row: dict[str, t.Any]) -> t.Hashable | None:
+        """What identifies a row within one listing: its primary key (None: not de-duplicated)."""
+        key = tuple(row.get(name) for name in self.primary_keys or ())
+        return key if key and None not in key else None
+
+    # Records
+
+    @functools.cached_property
+    def _has_deselected_properties(self) -> bool:
+        return any(not self.mask[("properties", name)] for name in self.schema["properties"])
+
+    def _generate_record_messages(self, record: dict) -> t.Generator[RecordMessage, None, None]:
+        """The SDK's record messages, without walking the record when every field is selected.
+
+        With `TYPE_CONFORMANCE_LEVEL` at NONE (streams whose values the tap has typed
+        itself), nothing else touches the record on its way out.
+        """
+        if self._has_deselected_properties:
+            pop_deselected_record_properties(record, self.schema, self.mask)
+        if self.TYPE_CONFORMANCE_LEVEL is not TypeConformanceLevel.NONE:
+            record = conform_record_data_types(
+                stream_name=self.name,
+                record=record,
+                schema=self.effective_schema,
+                level=self.TYPE_CONFORMANCE_LEVEL,
+                logger=self.logger,
+            )
+        for stream_map in self.stream_maps:
+            mapped = stream_map.transform(record)
+            if mapped is not None:
+                yield RecordMessage(
+                    stream=stream_map.stream_alias,
+                    record=mapped,
+                    version=self._stream_version,
+                    time_extracted=utc_now(),
+                )
+
+    # Pages for the page fetcher (run on its threads)
+
+    @functools.cached_property
+    def _send_with_retries(self) -> t.Callable[..., requests.Response]:
+        return self.request_decorator(self._request)
+
+    def fetch_page(self, context: Context, number: int) -> Page:
+        """Page `number` of the listing `context`, retried like every request."""
+        context = dict(context)
+        prepared = self._prepare_request(
+            context=context,
+            page=_PageNumber(number if self.paginated else None),  # type: ignore[arg-type]
+        )
+        response = self._send_with_retries(prepared, context)
+        data = tiktok_body(response).get("data") or {}
+        rows = list(self.parse_response(response))
+        page_info = data.get("page_info") or {}
+        try:
+            total_pages = int(page_info.get("total_page") or 1) if self.paginated else 1
+        except (TypeError, ValueError):
+            total_pages = 1
+        return Page(rows=rows, total_pages=total_pages)
+
     # Response checking
 
     def validate_response(self, response: requests.Response) -> None:
@@ -165,7 +268,7 @@ class TikTokStream(RESTStream[int]):
         advertiser_id = _advertiser_of(response.request)
         details = functools.partial(ErrorDetails, self.path, advertiser_id=advertiser_id)
         status = response.status_code
-        if status == requests.codes.too_many_requests or status >= 500:
+        if status in TRANSIENT_HTTP_STATUSES or status >= 500:
             raise TikTokTransientError(details(f"HTTP {status}"), response)
         if status >= 400:
             hint = "check api_base_url" if status == 404 else "check the settings"
@@ -180,10 +283,12 @@ class TikTokStream(RESTStream[int]):
 
         code = body["code"]
         kind = classify_error(code)
+        used_token = response.request.headers.get("Access-Token") if response.request else None
         if kind is ErrorClass.OK:
             if not isinstance(body.get("data"), dict):
                 raise TikTokTransientError(details("a success response without data"), response)
             setattr(response, _BODY_CACHE_ATTRIBUTE, body)
+            self.authenticator.note_success(used_token)
             return
 
         error = details(
@@ -193,9 +298,10 @@ class TikTokStream(RESTStream[int]):
             request_id=body.get("request_id"),
         )
         if kind is ErrorClass.TOKEN_EXPIRED:
-            used_token = response.request.headers.get("Access-Token") if response.request else None
             if self.authenticator.recover_from_expired(used_token):
                 raise TikTokTransientError(error, response)
+            hint = self.authenticator.expired_token_hint
+            raise self.permanent_error(dataclasses.replace(error, hint=hint))
         if kind is ErrorClass.TRANSIENT:
             raise TikTokTransientError(error, response)
         raise self.permanent_error(dataclasses.replace(error, hint=hint_for(code)))
@@ -207,8 +313,12 @@ class TikTokStream(RESTStream[int]):
     # Retries
 
     def backoff_wait_generator(self) -> t.Generator[float, None, None]:
-        """Exponential waits from half a second, capped at 30 s (full jitter is applied)."""
-        return backoff.expo(base=2, factor=_WAIT_FIRST_SECONDS, max_value=_WAIT_MAX_SECONDS)
+        """Exponential waits from half a second, capped at 30 s (full jitter is applied).
+
+        Until the run's first answer, waits stay short so that an unreachable API is reported
+        within the first-contact deadline.
+        """
+        return retry_waits(self.tiktok_tap.first_contact, _WAIT_FIRST_SECONDS, _WAIT_MAX_SECONDS)
 
     def backoff_jitter(self, value: float) -> float:
         """Full jitter, so parallel jobs on one app do not retry in step."""
@@ -221,11 +331,14 @@ class TikTokStream(RESTStream[int]):
         def send(prepared_request: requests.PreparedRequest, context: Context | None) -> t.Any:
             try:
                 return func(prepared_request, context)
-            except _NETWORK_ERRORS as exc:
-                # The exception's own text can carry the URL and its query (app secret).
-                problem = f"network failure ({type(exc).__name__})"
-                details = ErrorDetails(self.path, problem, _advertiser_of(prepared_request))
-                raise TikTokTransientError(details) from None
+            except NETWORK_ERRORS as exc:
+                raise network_failure(
+                    exc,
+                    prepared_request.url,
+                    self.path,
+                    self.tiktok_tap.first_contact,
+                    _advertiser_of(prepared_request),
+                ) from None
 
         return backoff.on_exception(
             self.backoff_wait_generator,
@@ -249,7 +362,17 @@ class TikTokStream(RESTStream[int]):
 
 
 class AdvertiserPartitionedStream(TikTokStream):
-    """A stream with one partition, and so one bookmark, per advertiser of the run."""
+    """A stream with one partition, and so one bookmark, per advertiser of the run.
+
+    A stream says what it reads as listings (`listings`: one query each, such as a buying-type
+    group or a report window) and reads them back with `fetched_listings`, in order. The run's
+    page fetcher fetches every advertiser's listings ahead together, so the SDK's sequential
+    partition loop still keeps the rate limit busy.
+    """
+
+    def __init__(self, tap: TapTikTok, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(tap, *args, **kwargs)
+        self._pipeline: _StreamPipeline | None = None
 
     @property
     def partitions(self) -> list[dict[str, str]]:
@@ -260,7 +383,65 @@ class AdvertiserPartitionedStream(TikTokStream):
 
     def get_starting_replication_key_value(self, context: Context | None) -> t.Any:
         """The advertiser's bookmark from state only: `start_date` is applied by each stream."""
-        state = self.get_context_state(context)
+        # Read without creating the partition's state: listings are planned ahead of the SDK.
+        state = get_state_if_exists(self.tap_state, self.name, context) or {}
         if state.get("replication_key") == self.replication_key:
             return state.get("replication_key_value")
         return None
+
+    def listings(self, partition: Context) -> t.Iterable[dict[str, t.Any]]:
+        """The queries one advertiser's records come from, in reading order."""
+        return ()
+
+    def fetched_listings(
+        self, partition: Context
+    ) -> t.Iterator[tuple[Context, t.Iterator[list[dict[str, t.Any]]]]]:
+        """The advertiser's listings, each with its pages of rows, fetched ahead with the rest."""
+        advertiser_id = partition["advertiser_id"]
+        if self._pipeline is None or not self._pipeline.is_next(advertiser_id):
+            self._pipeline = _StreamPipeline(self, advertiser_id)
+        yield from self._pipeline.take(advertiser_id)
+
+    def unique_rows(self, pages: t.Iterable[list[dict[str, t.Any]]]) -> t.Iterator[dict]:
+        """The rows of one listing's pages, each key once (pages shift as objects are created)."""
+        seen: set[t.Hashable] = set()
+        key_of = self.listing_key
+        for rows in pages:
+            for row in rows:
+                key = key_of(row)
+                if key is None or key not in seen:
+                    seen.add(key)
+                    yield row
+
+
+class _StreamPipeline:
+    """One stream's listings over every advertiser from a given one on, fetched ahead in order."""
+
+    def __init__(self, stream: AdvertiserPartitionedStream, first_advertiser: str) -> None:
+        ids = [p["advertiser_id"] for p in stream.partitions]
+        start = ids.index(first_advertiser) if first_advertiser in ids else 0
+        plan = (
+            listing
+            for partition in stream.partitions[start:]
+            for listing in stream.listings(partition)
+        )
+        self._listings = stream.tiktok_tap.page_fetcher.listings(stream.fetch_page, plan)
+        self._next: tuple[Context, t.Iterator[list[dict[str, t.Any]]]] | None = None
+        self._advance()
+
+    def _advance(self) -> None:
+        self._next = next(self._listings, None)
+
+    def is_next(self, advertiser_id: str) -> bool:
+        """Whether this advertiser's listings come next (or nothing is left that is not)."""
+        if self._next is None:
+            return False
+        return self._next[0]["advertiser_id"] == advertiser_id
+
+    def take(
+        self, advertiser_id: str
+    ) -> t.Iterator[tuple[Context, t.Iterator[list[dict[str, t.Any]]]]]:
+        """The advertiser's listings; the first listing of the next advertiser stays queued."""
+        while self._next is not None and self._next[0]["advertiser_id"] == advertiser_id:
+            yield self._next
+            self._advance()

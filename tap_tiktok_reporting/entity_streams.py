@@ -100,16 +100,26 @@ class EntityStream(AdvertiserPartitionedStream, ConvertedStream):
             filtering["modified_after"] = context["modified_after"]
         return {"advertiser_id": context["advertiser_id"], "filtering": filtering}
 
+    def listings(self, partition: Context) -> t.Iterable[dict[str, t.Any]]:
+        """One query per buying-type group, with `modified_after` once there is a bookmark."""
+        context = dict(partition)
+        bookmark = self.bookmark(partition)
+        if bookmark and self.filters_modified_after:
+            context["modified_after"] = tiktok_utc_text(bookmark - _MODIFIED_AFTER_SLACK)
+        return [{**context, "buying_types": group} for group in BUYING_TYPE_GROUPS]
+
+    def bookmark(self, partition: Context) -> datetime.datetime | None:
+        """The advertiser's `modify_time` bookmark, if any."""
+        value = self.get_starting_replication_key_value(partition)
+        return parse_utc(str(value)) if value else None
+
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
         """Every buying type's objects modified at or after the bookmark, and those without time."""
         context = dict(context or {})
-        bookmark_value = self.get_starting_replication_key_value(context)
-        bookmark = parse_utc(str(bookmark_value)) if bookmark_value else None
-        if bookmark and self.filters_modified_after:
-            context["modified_after"] = tiktok_utc_text(bookmark - _MODIFIED_AFTER_SLACK)
+        bookmark = self.bookmark(context)
         without_time = 0
-        for buying_types in BUYING_TYPE_GROUPS:
-            for row in self.request_records({**context, "buying_types": buying_types}):
+        for _listing, pages in self.fetched_listings(context):
+            for row in self.unique_rows(pages):
                 record = convert_record(row, self.converters)
                 modified = record.setdefault("modify_time", None)
                 if modified is None:

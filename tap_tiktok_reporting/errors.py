@@ -11,9 +11,32 @@ ACCESS_TOKEN_EXPIRED = 40102
 QUERY_TOO_LARGE = 40067
 PARAMETER_ERROR = 40002
 
-# Retried with backoff: rate limits, task-not-ready, write conflicts and TikTok-side faults.
-_TRANSIENT_CODES = frozenset({40016, 40100, 40132, 40133, 40200, 40201, 40202, 50000, 50002, 60001})
-_TRANSIENT_RANGES = (range(51000, 52000),)
+# Retried with backoff (tiktok-api.md section 5): rate limits (40016, 40100, 40132, 40133,
+# 61000), task errors and write conflicts (40200-40202), "try again later" validation (40700),
+# retryable material fetch errors (40902, 40903, 40913), system errors and maintenance (50000,
+# 50002, 51xxx-53xxx RPC, database and serialization faults, 60001).
+_TRANSIENT_CODES = frozenset(
+    {
+        40016,
+        40100,
+        40132,
+        40133,
+        40200,
+        40201,
+        40202,
+        40700,
+        40902,
+        40903,
+        40913,
+        50000,
+        50002,
+        60001,
+        61000,
+    }
+)
+_TRANSIENT_RANGES = (range(51000, 54000),)
+#: HTTP statuses retried like transient codes: request timeout, rate limit, server faults.
+TRANSIENT_HTTP_STATUSES = frozenset({408, 429})
 
 _HINTS: dict[int, str] = {
     40000: "a request parameter is invalid; please report this as a tap bug",
@@ -25,8 +48,8 @@ _HINTS: dict[int, str] = {
     40011: "too many ids in one request; please report this as a tap bug",
     40051: "the API version is not supported: upgrade the tap",
     40101: "app_id and secret do not match: check both settings",
-    ACCESS_TOKEN_EXPIRED: "the access token has expired: set refresh_token (with app_id and "
-    "secret) or create a new access token",
+    ACCESS_TOKEN_EXPIRED: "the access token has expired: set refresh_token with app_id and "
+    "secret, or create a new access token",
     40103: "the refresh token has expired: authorize the app again and set a new refresh_token",
     40104: "no access token was sent: set access_token",
     40105: "the access token is invalid or revoked: create a new one",

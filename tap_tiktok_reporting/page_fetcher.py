@@ -22,6 +22,8 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import dataclasses
+import queue
+import threading
 import typing as t
 
 Context = t.Mapping[str, t.Any]
@@ -61,6 +63,52 @@ class _ListingProgress:
         return self.total_pages is not None and self.next_page > self.total_pages
 
 
+class _DaemonPool:
+    """Threads that run submitted calls; daemon threads, so a failed run exits at once.
+
+    (A `ThreadPoolExecutor` joins its threads at exit, which would keep a stopped run alive
+    while other requests sit in their retry back-off.)
+    """
+
+    def __init__(self, size: int, name: str) -> None:
+        self._size = size
+        self._name = name
+        self._tasks: queue.SimpleQueue[tuple[concurrent.futures.Future, t.Callable, tuple] | None]
+        self._tasks = queue.SimpleQueue()
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+
+    def submit(self, fn: t.Callable[..., t.Any], *args: t.Any) -> concurrent.futures.Future:
+        """Run `fn(*args)` on a pool thread."""
+        future: concurrent.futures.Future = concurrent.futures.Future()
+        self._tasks.put((future, fn, args))
+        with self._lock:
+            if len(self._threads) < self._size:
+                thread = threading.Thread(
+                    target=self._work, name=f"{self._name}-{len(self._threads)}", daemon=True
+                )
+                self._threads.append(thread)
+                thread.start()
+        return future
+
+    def _work(self) -> None:
+        while (task := self._tasks.get()) is not None:
+            future, fn, args = task
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(fn(*args))
+            except BaseException as exc:  # handed to the reader, who raises it
+                future.set_exception(exc)
+
+    def shutdown(self) -> None:
+        """Let the threads end once they finish what they are doing."""
+        with self._lock:
+            for _ in self._threads:
+                self._tasks.put(None)
+            self._threads.clear()
+
+
 class PageFetcher:
     """A pool of request threads shared by every stream of the run."""
 
@@ -70,13 +118,11 @@ class PageFetcher:
             raise ValueError(msg)
         self.max_in_flight = max_in_flight
         self.max_pages_ahead = max(2 * max_in_flight, max_pages_ahead or 0)
-        self._pool = concurrent.futures.ThreadPoolExecutor(
-            max_workers=max_in_flight, thread_name_prefix="tiktok-request"
-        )
+        self._pool = _DaemonPool(max_in_flight, "tiktok-request")
 
     def close(self) -> None:
-        """Stop the threads; pages not yet started are dropped."""
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        """Stop the threads once they are idle; listings still open stop receiving pages."""
+        self._pool.shutdown()
 
     def submit(
         self, fetch: PageFetch, context: Context, number: int

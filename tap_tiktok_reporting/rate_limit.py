@@ -9,6 +9,9 @@ import typing as t
 import requests
 from requests.adapters import HTTPAdapter
 
+if t.TYPE_CHECKING:
+    from tap_tiktok_reporting.connectivity import FirstContact
+
 # TikTok counts requests in a sliding second; spacing them a little wider than 1/rate keeps
 # network jitter from pushing rate+1 arrivals into one second.
 _SAFETY_MARGIN = 1.03
@@ -47,23 +50,48 @@ class RequestRateLimiter:
             self._sleep(delay)
 
 
-class RateLimitedAdapter(HTTPAdapter):
-    """A requests transport adapter that takes a slot from the shared limiter before each send."""
+#: Connections kept per host by default (requests' own default).
+DEFAULT_POOL_CONNECTIONS = 10
 
-    def __init__(self, limiter: RequestRateLimiter, **kwargs: t.Any) -> None:
+
+class RateLimitedAdapter(HTTPAdapter):
+    """A requests transport adapter that takes a slot from the shared limiter before each send.
+
+    With a `first_contact` watch, it also records that the run has tried and been answered.
+    """
+
+    def __init__(
+        self,
+        limiter: RequestRateLimiter,
+        first_contact: FirstContact | None = None,
+        **kwargs: t.Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.limiter = limiter
+        self.first_contact = first_contact
 
     def send(self, request: requests.PreparedRequest, **kwargs: t.Any) -> requests.Response:
         """Wait for a slot, then send."""
         self.limiter.acquire()
-        return super().send(request, **kwargs)
+        if self.first_contact is None:
+            return super().send(request, **kwargs)
+        self.first_contact.note_attempt()
+        response = super().send(request, **kwargs)
+        self.first_contact.note_answer()
+        return response
 
 
-def rate_limited_session(limiter: RequestRateLimiter) -> requests.Session:
-    """A new session whose every request, on any scheme, goes through `limiter`."""
+def rate_limited_session(
+    limiter: RequestRateLimiter,
+    first_contact: FirstContact | None = None,
+    connections: int = DEFAULT_POOL_CONNECTIONS,
+) -> requests.Session:
+    """A new session whose every request, on any scheme, goes through `limiter`.
+
+    `connections` is how many connections to a host it keeps open: one per request in flight.
+    """
     session = requests.Session()
-    adapter = RateLimitedAdapter(limiter)
+    adapter = RateLimitedAdapter(limiter, first_contact, pool_maxsize=connections)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session

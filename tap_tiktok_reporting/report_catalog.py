@@ -6,6 +6,7 @@ Validation, schemas and record conversion all read from these tables.
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
 
 
@@ -244,8 +245,10 @@ _NUMERIC_ATTRIBUTES = frozenset({"campaign_budget", "budget", "bid", "bid_second
 
 #: Metrics limited to the advertiser level, daily BASIC reports.
 ADVERTISER_DAILY_ONLY = frozenset({"cash_spend", "voucher_spend"})
-#: Unique-visitor metrics AUDIENCE reports do not have.
-NOT_IN_AUDIENCE = frozenset({"reach", "frequency"})
+#: Unique-user (UV) metrics: TikTok refuses them in AUDIENCE reports (code 40002).
+UNIQUE_USER_METRICS = frozenset(
+    {"reach", "frequency", "cost_per_1000_reached", "average_video_play_per_user"}
+)
 
 #: Longest date span per request, in dates inclusive, by time dimension.
 MAX_DAILY_WINDOW_DAYS = 30
@@ -270,3 +273,16 @@ def dimension_kind(dimension: str) -> str:
     if dimension == "stat_time_hour":
         return "hour"
     return "string"
+
+
+# TikTok's 40002 for refused metrics, e.g. "... Invalid metric fields: ['reach', 'frequency']."
+_INVALID_METRIC_FIELDS = re.compile(r"invalid metric fields?\s*:\s*\[([^\]]*)\]", re.IGNORECASE)
+
+
+def invalid_metric_fields(message: str | None) -> tuple[str, ...]:
+    """The metric names a 40002 message says TikTok refuses (quoted either way); () if none."""
+    found = _INVALID_METRIC_FIELDS.search(message or "")
+    if found is None:
+        return ()
+    names = (part.strip().strip("'\"").strip() for part in found.group(1).split(","))
+    return tuple(dict.fromkeys(name for name in names if name))

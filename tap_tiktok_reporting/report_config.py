@@ -15,10 +15,10 @@ from tap_tiktok_reporting.report_catalog import (
     ID_DIMENSIONS,
     KNOWN_METRICS,
     LEVELS,
-    NOT_IN_AUDIENCE,
     NOT_IN_LIFETIME,
     TIME_DIMENSION_OF,
     TIME_DIMENSIONS,
+    UNIQUE_USER_METRICS,
     Aggregation,
     ReportType,
 )
@@ -262,8 +262,13 @@ class _ReportChecker:
                     "metrics",
                     f"'{metric}' is only available in BASIC reports at the ADVERTISER level with DAY aggregation",
                 )
-            elif metric in NOT_IN_AUDIENCE and report_type is ReportType.AUDIENCE:
-                self.error("metrics", f"'{metric}' is not available in AUDIENCE reports")
+            elif metric in UNIQUE_USER_METRICS and report_type is ReportType.AUDIENCE:
+                self.error(
+                    "metrics",
+                    f"'{metric}' is not available in AUDIENCE reports: TikTok refuses unique-user "
+                    f"metrics ({_choices(UNIQUE_USER_METRICS)}) with audience breakdowns; "
+                    "use a BASIC report for them",
+                )
         return metrics
 
     def check_filters(self) -> list[ReportFilter]:

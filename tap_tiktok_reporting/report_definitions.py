@@ -9,8 +9,8 @@ from tap_tiktok_reporting.report_catalog import (
     LEVELS,
     MAX_DAILY_WINDOW_DAYS,
     MAX_HOURLY_WINDOW_DAYS,
-    NOT_IN_AUDIENCE,
     TIME_DIMENSION_OF,
+    UNIQUE_USER_METRICS,
     Aggregation,
     DataLevel,
     ReportType,
@@ -47,6 +47,10 @@ class ReportDefinition:
     filters: tuple[ReportFilter, ...] = ()
     lookback_days: int | None = None  # None: the `lookback_days` setting
     description: str = field(default="", compare=False)
+    # Built-in reports outlive TikTok's metric changes: a metric TikTok refuses is dropped.
+    builtin: bool = False
+    # Heavy built-in reports (hourly, audience) are left for the user to select.
+    selected_by_default: bool = True
 
     @property
     def time_dimension(self) -> str | None:
@@ -136,9 +140,7 @@ _ENGAGEMENT = (
 _APP = ("app_install", "real_time_app_install", "real_time_app_install_cost")
 
 CORE_METRICS = _DELIVERY + _UNIQUE + _CONVERSIONS + _VIDEO + _ENGAGEMENT + _APP
-AUDIENCE_CORE_METRICS = tuple(
-    m for m in CORE_METRICS if m not in NOT_IN_AUDIENCE and m != "cost_per_1000_reached"
-)
+AUDIENCE_CORE_METRICS = tuple(m for m in CORE_METRICS if m not in UNIQUE_USER_METRICS)
 
 #: The attribute metrics each level's built-in reports carry: names of the object and parents.
 LEVEL_ATTRIBUTES: dict[str, tuple[str, ...]] = {
@@ -188,6 +190,9 @@ def _basic_report(level: str, aggregation: Aggregation) -> ReportDefinition:
         breakdowns=(),
         metrics=LEVEL_ATTRIBUTES[level] + CORE_METRICS + extra,
         description=f"BASIC report, {level} level, {_GRAIN_SUFFIX[aggregation]}.",
+        builtin=True,
+        # One request per advertiser per day: too costly to sync unless asked for.
+        selected_by_default=aggregation is not Aggregation.HOUR,
     )
 
 
@@ -200,6 +205,8 @@ def _audience_report(level: str, breakdown: str) -> ReportDefinition:
         breakdowns=AUDIENCE_BREAKDOWNS[breakdown],
         metrics=LEVEL_ATTRIBUTES[level] + AUDIENCE_CORE_METRICS,
         description=f"AUDIENCE report, {level} level, daily, by {breakdown.replace('_', ' and ')}.",
+        builtin=True,
+        selected_by_default=False,  # many rows per object and day
     )
 
 

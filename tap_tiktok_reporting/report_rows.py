@@ -21,6 +21,18 @@ _NON_VALUES = frozenset({"", "-", "--", "N/A", "n/a", "null", "None"})
 
 def to_decimal(value: t.Any) -> decimal.Decimal | None:
     """A money, rate or average value as an exact decimal; non-values become None."""
+    # TikTok's usual "12.34" goes straight to Decimal; anything else takes the lenient path.
+    if value.__class__ is str and value not in _NON_VALUES:
+        try:
+            number = decimal.Decimal(value)
+        except decimal.InvalidOperation:
+            return _lenient_decimal(value)
+        return number if number.is_finite() else None
+    return _lenient_decimal(value)
+
+
+def _lenient_decimal(value: t.Any) -> decimal.Decimal | None:
+    """A decimal out of anything TikTok may send: numbers, "1,234", "12%", " - "."""
     if value is None or isinstance(value, bool):
         return None
     text = str(value).strip().rstrip("%").replace(",", "")
@@ -35,6 +47,11 @@ def to_decimal(value: t.Any) -> decimal.Decimal | None:
 
 def to_count(value: t.Any) -> int | None:
     """A count as an integer; non-values (and non-integral text) become None."""
+    if value.__class__ is str:
+        try:
+            return int(value)  # TikTok's usual "5830"
+        except ValueError:
+            pass
     number = to_decimal(value)
     if number is None or number != number.to_integral_value():
         return None

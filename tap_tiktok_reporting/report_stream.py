@@ -6,6 +6,8 @@ import dataclasses
 import datetime
 import typing as t
 
+from singer_sdk.helpers.conform import TypeConformanceLevel
+
 from tap_tiktok_reporting.client import AdvertiserPartitionedStream
 from tap_tiktok_reporting.date_windows import DateWindow, date_windows, report_range
 from tap_tiktok_reporting.errors import (
@@ -14,18 +16,32 @@ from tap_tiktok_reporting.errors import (
     ErrorDetails,
     TikTokAPIError,
 )
+from tap_tiktok_reporting.report_catalog import invalid_metric_fields
 from tap_tiktok_reporting.report_definitions import ReportDefinition, ReportFilter
 from tap_tiktok_reporting.report_rows import ReportRowFlattener, report_schema
 from tap_tiktok_reporting.settings import DEFAULT_LOOKBACK_DAYS
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
+    from singer_sdk.singerlib import MetadataMapping
 
     from tap_tiktok_reporting.tap import TapTikTok
 
 
+# Each refusal drops metrics, so a query is asked again a few times at most.
+_MAX_REFUSALS_PER_QUERY = 5
+
+
 class QueryTooLargeError(TikTokAPIError):
     """TikTok's 40067: the window must shrink."""
+
+
+class RefusedMetricsError(TikTokAPIError):
+    """TikTok's 40002 naming metrics a built-in report requests: ask again without them."""
+
+    def __init__(self, details: ErrorDetails, metrics: tuple[str, ...]) -> None:
+        super().__init__(details)
+        self.metrics = metrics
 
 
 class ReportStream(AdvertiserPartitionedStream):
@@ -37,13 +53,33 @@ class ReportStream(AdvertiserPartitionedStream):
     """
 
     path = "report/integrated/get/"
+    # Every value is typed by the row flattener already (see report_rows.py).
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
 
     def __init__(self, tap: TapTikTok, definition: ReportDefinition) -> None:
         self.definition = definition
         super().__init__(tap, name=definition.name, schema=report_schema(definition))
         self.primary_keys = list(definition.primary_keys)
         self.replication_key = definition.time_dimension
+        # What this run asks TikTok for: the definition's metrics less any TikTok refused.
+        self.requested_metrics: tuple[str, ...] = definition.metrics
         self._flatteners: dict[str, ReportRowFlattener] = {}
+
+    @property
+    def metadata(self) -> MetadataMapping:
+        """Standard metadata; a heavy report is unselected by default at its root only.
+
+        Its columns stay selected by default, so selecting the stream selects all of them.
+        """
+        if self._metadata is not None:
+            return self._metadata
+        catalog = self._tap_input_catalog
+        from_catalog = catalog is not None and catalog.get_stream(self.tap_stream_id) is not None
+        metadata = super().metadata
+        if not from_catalog and not self.definition.selected_by_default:
+            metadata.root.selected_by_default = False
+            metadata.root.selected = False
+        return metadata
 
     @property
     def lookback_days(self) -> int:
@@ -69,7 +105,7 @@ class ReportStream(AdvertiserPartitionedStream):
             "report_type": definition.report_type.value,
             "data_level": definition.level.api_name,
             "dimensions": list(definition.dimensions),
-            "metrics": list(definition.metrics),
+            "metrics": list(self.requested_metrics),
         }
         if definition.is_lifetime:
             params["query_lifetime"] = True
@@ -94,7 +130,18 @@ class ReportStream(AdvertiserPartitionedStream):
         if details.code == QUERY_TOO_LARGE:
             return QueryTooLargeError(details)
         if details.code == PARAMETER_ERROR:
+            refused = invalid_metric_fields(details.message)
+            # The definition's list, not this moment's: requests in flight were built before
+            # another one's refusal dropped the same metrics.
+            requested = set(self.definition.metrics)
             hint = f"TikTok rejected report '{self.name}': fix its definition as the message says"
+            if refused and requested.issuperset(refused):
+                if self.definition.builtin and len(refused) < len(requested):
+                    return RefusedMetricsError(details, refused)
+                hint = (
+                    f"TikTok refuses metric(s) {', '.join(refused)} in report '{self.name}': "
+                    "remove them from the report's metrics"
+                )
             return TikTokAPIError(dataclasses.replace(details, hint=hint))
         return TikTokAPIError(details)
 
@@ -107,54 +154,103 @@ class ReportStream(AdvertiserPartitionedStream):
             self._flatteners[advertiser_id] = ReportRowFlattener(self.definition, zone)
         return self._flatteners[advertiser_id]
 
+    def listings(self, partition: Context) -> t.Iterable[dict[str, t.Any]]:
+        """Lifetime: one query. Otherwise one query per due date window."""
+        if self.definition.is_lifetime:
+            return [dict(partition)]
+        due = self.due_range(partition)
+        if due is None:
+            return []
+        return [
+            self.window_context(partition, window)
+            for window in date_windows(due.start, due.end, self.window_days)
+        ]
+
+    @staticmethod
+    def window_context(partition: Context, window: DateWindow) -> dict[str, t.Any]:
+        """The query context of one date window."""
+        return {
+            **partition,
+            "start_date": window.start.isoformat(),
+            "end_date": window.end.isoformat(),
+        }
+
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
-        """Lifetime: one query. Otherwise each due window, checkpointing the bookmark after it."""
+        """Each listing's rows; after each window, the bookmark moves to its last date."""
         context = dict(context or {})
         advertiser_id = context["advertiser_id"]
-        flattener = self.flattener(advertiser_id)
-        if self.definition.is_lifetime:
-            for row in self.request_records(context):
-                yield flattener.flatten(row, advertiser_id)
-            return
-        due = self.due_range(context)
-        if due is None:
-            return
-        for window in date_windows(due.start, due.end, self.window_days):
-            for row in self.window_rows(context, window):
-                yield flattener.flatten(row, advertiser_id)
-            self.checkpoint(context, window.end)
+        flatten = self.flattener(advertiser_id).flatten
+        for listing, pages in self.fetched_listings(context):
+            for row in self.listing_rows(listing, pages):
+                yield flatten(row, advertiser_id)
+            if not self.definition.is_lifetime:
+                self.checkpoint(context, datetime.date.fromisoformat(listing["end_date"]))
 
-    def window_rows(self, context: Context, window: DateWindow) -> t.Iterable[dict[str, t.Any]]:
-        """Rows of one window, halving it while TikTok says the query is too large."""
-        # Rows an attempt emitted before TikTok refused a later page are skipped when its
-        # halves are read again; a finished attempt's rows cannot recur in other windows.
-        already_emitted: set[tuple[t.Any, ...]] = set()
-        pending = [window]
-        while pending:
-            current = pending.pop(0)
-            window_context = {
-                **context,
-                "start_date": current.start.isoformat(),
-                "end_date": current.end.isoformat(),
-            }
-            attempt: set[tuple[t.Any, ...]] = set()
+    def listing_rows(
+        self, listing: Context, pages: t.Iterator[list[dict[str, t.Any]]]
+    ) -> t.Iterator[dict[str, t.Any]]:
+        """Rows of one query, each once, recovering from TikTok's refusals as they come.
+
+        A built-in report asks again without metrics TikTok refuses; a window TikTok finds too
+        large is read again in halves. Rows out before a refusal are not sent twice.
+        """
+        emitted: set[t.Hashable] = set()
+        key_of = self.listing_key
+        refusals_left = _MAX_REFUSALS_PER_QUERY
+        attempts: list[tuple[Context, t.Iterator[list[dict[str, t.Any]]]]] = [(listing, pages)]
+        while attempts:
+            context, attempt_pages = attempts.pop(0)
             try:
-                for row in self.request_records(window_context):
-                    key = tuple((row.get("dimensions") or {}).values())
-                    if key not in already_emitted:
-                        attempt.add(key)
-                        yield row
+                for rows in attempt_pages:
+                    for row in rows:
+                        key = key_of(row)
+                        if key is None or key not in emitted:
+                            emitted.add(key)
+                            yield row
+            except RefusedMetricsError as refused:
+                refusals_left -= 1
+                if refusals_left < 0:
+                    raise  # TikTok keeps refusing what is no longer asked for
+                self.drop_metrics(refused.metrics)
+                attempts[:0] = [(context, self.pages_now(context))]
             except QueryTooLargeError:
-                if current.days == 1:
+                window = DateWindow(
+                    datetime.date.fromisoformat(context["start_date"]),
+                    datetime.date.fromisoformat(context["end_date"]),
+                )
+                if window.days == 1:
                     raise
-                already_emitted |= attempt
                 self.logger.warning(
                     "TikTok found %s..%s too large for report %s; splitting the window",
-                    current.start,
-                    current.end,
+                    window.start,
+                    window.end,
                     self.name,
                 )
-                pending[:0] = current.halves()
+                halves = [self.window_context(context, half) for half in window.halves()]
+                attempts[:0] = [(half, self.pages_now(half)) for half in halves]
+
+    def pages_now(self, listing: Context) -> t.Iterator[list[dict[str, t.Any]]]:
+        """The pages of a query asked again (after a refusal), through the run's fetcher."""
+        for _context, pages in self.tiktok_tap.page_fetcher.listings(self.fetch_page, [listing]):
+            yield from pages
+
+    def drop_metrics(self, refused: tuple[str, ...]) -> None:
+        """Stop requesting `refused` for the rest of the run (every advertiser and window)."""
+        still_requested = tuple(m for m in self.requested_metrics if m not in refused)
+        if still_requested == self.requested_metrics:
+            return  # another query of this run already reported and dropped them
+        self.requested_metrics = still_requested
+        # Their columns stay in the schema, emitted as null, so loaded tables keep their shape.
+        self.logger.warning(
+            "TikTok refuses metric(s) %s in built-in report %s (code 40002); they are no longer "
+            "requested in this run and are emitted as null",
+            ", ".join(refused),
+            self.name,
+        )
+
+    def listing_key(self, row: dict[str, t.Any]) -> t.Hashable | None:
+        """A report row is identified within its query by its dimension values."""
+        return tuple(sorted((row.get("dimensions") or {}).items())) or None
 
     def due_range(self, context: Context) -> DateWindow | None:
         """Dates to read for this advertiser now."""

@@ -11,6 +11,7 @@ SANDBOX_API_ROOT = "https://sandbox-ads.tiktok.com/open_api/v1.3"
 
 DEFAULT_PAGE_SIZE = 1000
 DEFAULT_REQUESTS_PER_SECOND = 10.0
+DEFAULT_REQUESTS_IN_FLIGHT = 16
 DEFAULT_REQUEST_TIMEOUT = 60
 DEFAULT_MAX_RETRY_SECONDS = 300
 DEFAULT_LOOKBACK_DAYS = 7
@@ -84,12 +85,13 @@ CONFIG_SCHEMA = th.PropertiesList(
         secret=True,
         title="Refresh token",
         description="For apps whose access tokens expire: the tap obtains a fresh access token "
-        "at start and again whenever TikTok answers that the token expired (code 40102), then "
-        "retries the request once.",
+        "at start and again whenever TikTok answers that the token expired (code 40102), and "
+        "retries the refused requests.",
     ),
     th.Property(
         "advertiser_ids",
-        th.ArrayType(th.StringType),
+        # Integers too: YAML and env vars turn unquoted ids into numbers; both mean the same id.
+        th.ArrayType(th.CustomType({"type": ["string", "integer"]})),
         title="Advertiser IDs",
         description="Advertisers to extract. When empty, every advertiser the token is "
         "authorized for is discovered through `/oauth2/advertiser/get/` (needs `app_id` and "
@@ -172,11 +174,22 @@ CONFIG_SCHEMA = th.PropertiesList(
         "several jobs share one app.",
     ),
     th.Property(
+        "max_requests_in_flight",
+        th.IntegerType(minimum=1, maximum=200),
+        default=DEFAULT_REQUESTS_IN_FLIGHT,
+        title="Max requests in flight",
+        description="Requests sent at once, across pages, date windows, advertisers. The rate "
+        "limit needs about `max_requests_per_second` x TikTok's response time (in seconds) in "
+        "flight to be used fully. Pages fetched ahead are capped at twice this, so memory "
+        "stays bounded.",
+    ),
+    th.Property(
         "request_timeout",
         th.NumberType(exclusive_minimum=0),
         default=DEFAULT_REQUEST_TIMEOUT,
         title="Request timeout",
-        description="Seconds to wait for one response before retrying.",
+        description="Seconds to wait for one response before retrying. Connecting waits at "
+        "most 10 s of it.",
     ),
     th.Property(
         "max_retry_seconds",

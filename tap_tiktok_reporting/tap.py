@@ -4,31 +4,47 @@ from __future__ import annotations
 
 import datetime
 import functools
+import io
 import sys
 import typing as t
 
+import click
 from singer_sdk import Tap
-from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
 
-from tap_tiktok_reporting import clock
+from tap_tiktok_reporting import clock, input_checks
 from tap_tiktok_reporting.advertiser_discovery import resolve_advertiser_ids
 from tap_tiktok_reporting.auth import TikTokAuthenticator
+from tap_tiktok_reporting.connectivity import FirstContact
 from tap_tiktok_reporting.entity_streams import ENTITY_STREAM_TYPES, AdvertisersStream
+from tap_tiktok_reporting.input_checks import InputFileError, InputFileRole
+from tap_tiktok_reporting.page_fetcher import PageFetcher
 from tap_tiktok_reporting.rate_limit import RequestRateLimiter, rate_limited_session
 from tap_tiktok_reporting.report_config import parse_custom_reports
 from tap_tiktok_reporting.report_definitions import BUILTIN_REPORTS, ReportDefinition
 from tap_tiktok_reporting.report_rows import advertiser_time_zone
 from tap_tiktok_reporting.report_stream import ReportStream
+from tap_tiktok_reporting.secret_redaction import protect_secrets
 from tap_tiktok_reporting.settings import (
     CONFIG_SCHEMA,
+    DEFAULT_MAX_RETRY_SECONDS,
     DEFAULT_REQUEST_TIMEOUT,
+    DEFAULT_REQUESTS_IN_FLIGHT,
     DEFAULT_REQUESTS_PER_SECOND,
     api_root,
 )
+from tap_tiktok_reporting.singer_output import BufferedMsgSpecWriter
 
 if t.TYPE_CHECKING:
     from singer_sdk.streams import Stream
+
+# `tap-tiktok --help`, in place of the SDK's stock "Execute the Singer tap.".
+CLI_HELP = (
+    "Extract advertisers, campaigns, ad groups, ads and performance reports from the TikTok "
+    "Marketing API, as Singer messages on stdout.\n\n"
+    "Settings come from --config: a JSON file, or ENV for TAP_TIKTOK_* variables; --about lists "
+    "them. To get an access token, run tap-tiktok-auth."
+)
 
 
 class TapTikTok(Tap):
@@ -37,13 +53,17 @@ class TapTikTok(Tap):
     name = "tap-tiktok"
     package_name = "tap-tiktok-reporting"
     config_jsonschema = CONFIG_SCHEMA.to_dict()
-    message_writer_class = MsgSpecWriter
+    message_writer_class = BufferedMsgSpecWriter
     # Custom reports make the catalog depend on config, so the SDK checks config in discovery.
     dynamic_catalog = True
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        # Set first: the SDK's constructor may already build the streams (`discover_streams`).
+        self.input_checked = not kwargs.get("validate_config", True)
         super().__init__(*args, **kwargs)
-        _ = self.report_definitions  # refuse bad custom reports up front, also in --discover
+        protect_secrets(self.config)  # before anything can log: redacted at every log level
+        self.check_input()  # bad config is refused before any request, also in --discover
+        _ = self.report_definitions  # a catalog is made of these, validated or not
 
     @functools.cached_property
     def report_definitions(self) -> list[ReportDefinition]:
@@ -57,8 +77,32 @@ class TapTikTok(Tap):
             raise ConfigValidationError(msg, errors=parsed.errors)
         return [*BUILTIN_REPORTS, *parsed.definitions]
 
+    def check_input(self) -> None:
+        """Once: refuse bad config, naming every problem at once; warn of suspicious input."""
+        if self.input_checked:
+            return
+        self.input_checked = True
+        known_settings = self.config_jsonschema.get("properties", {})
+        problems = input_checks.config_problems(self.config, known_settings)
+        for warning in problems.warnings:
+            self.logger.warning(warning)
+        errors = list(problems.errors)
+        try:
+            _ = self.report_definitions
+        except ConfigValidationError as exc:
+            errors += exc.errors
+        if errors:
+            msg = "invalid config"
+            raise ConfigValidationError(msg, errors=errors)
+        if self.input_catalog is not None:
+            entity_names = [s.name for s in ENTITY_STREAM_TYPES]
+            names = entity_names + [d.name for d in self.report_definitions]
+            for warning in input_checks.unselectable_stream_warnings(self.input_catalog, names):
+                self.logger.warning(warning)
+
     def discover_streams(self) -> list[Stream]:
         """The catalog's streams; building them makes no request."""
+        self.check_input()  # the SDK builds streams within its constructor, before ours checks
         entities: list[Stream] = [stream_type(self) for stream_type in ENTITY_STREAM_TYPES]
         return entities + [ReportStream(self, d) for d in self.report_definitions]
 
@@ -83,6 +127,10 @@ class TapTikTok(Tap):
                 )
                 zone = datetime.timezone.utc
             zones[advertiser_id] = zone
+        # Only now are the advertisers' dates known; this runs once per run.
+        todays = {a: clock.utc_now().astimezone(zone).date() for a, zone in zones.items()}
+        if warning := input_checks.start_date_after_today_warning(self.config, todays):
+            self.logger.warning(warning)
         return zones
 
     def advertiser_today(self, advertiser_id: str) -> datetime.date:
@@ -96,6 +144,18 @@ class TapTikTok(Tap):
         return RequestRateLimiter(rate)
 
     @functools.cached_property
+    def page_fetcher(self) -> PageFetcher:
+        """The run's one pool of requests in flight, shared by every stream."""
+        return PageFetcher(
+            int(self.config.get("max_requests_in_flight", DEFAULT_REQUESTS_IN_FLIGHT))
+        )
+
+    @functools.cached_property
+    def first_contact(self) -> FirstContact:
+        """Whether the run has reached the API yet: until then, connection failures fail fast."""
+        return FirstContact()
+
+    @functools.cached_property
     def authenticator(self) -> TikTokAuthenticator:
         """The run's one authenticator, so a refreshed token reaches every stream."""
         return TikTokAuthenticator(
@@ -104,8 +164,12 @@ class TapTikTok(Tap):
             app_id=self.config.get("app_id"),
             secret=self.config.get("secret"),
             api_root=api_root(self.config),
-            session=rate_limited_session(self.rate_limiter),
+            session=rate_limited_session(self.rate_limiter, self.first_contact),
             timeout=float(self.config.get("request_timeout", DEFAULT_REQUEST_TIMEOUT)),
+            first_contact=self.first_contact,
+            max_retry_seconds=float(
+                self.config.get("max_retry_seconds", DEFAULT_MAX_RETRY_SECONDS)
+            ),
         )
 
     @functools.cached_property
@@ -130,14 +194,75 @@ class TapTikTok(Tap):
     def sync_all(self) -> None:
         """Check credentials and resolve advertisers first, then sync every selected stream."""
         self.check_credentials()
-        _ = self.advertiser_ids
-        super().sync_all()
+        try:
+            _ = self.advertiser_ids
+            super().sync_all()
+        finally:
+            if "page_fetcher" in self.__dict__:
+                self.page_fetcher.close()
 
     @classmethod
-    def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:  # type: ignore[override]
-        """Run the sync; a TikTok error ends it with one line and exit code 1, no traceback."""
+    def get_singer_command(cls) -> click.Command:
+        """The SDK's command, whose `--help` describes this tap."""
+        command = super().get_singer_command()
+        command.help = CLI_HELP
+        for param in command.params:
+            # Paths rather than click files: `invoke` reads them, so a missing or broken file
+            # gets one clear line instead of click's usage text.
+            if param.name in {"state", "catalog"}:
+                param.type = click.Path()
+        return command
+
+    @classmethod
+    def cb_config(cls, ctx: click.Context, param: click.Option, value: tuple[str, ...]) -> t.Any:
+        """The SDK's parsing of --config, after refusing a missing or non-JSON file in one line."""
         try:
-            super().invoke(*args, **kwargs)
+            for path in value:
+                if path != "ENV":
+                    input_checks.load_input_file(path, "config")
+        except InputFileError as exc:
+            cls.log_refusal(exc)
+            ctx.exit(1)
+        return super().cb_config(ctx, param, value)
+
+    @classmethod
+    def cb_test(cls, ctx: click.Context, param: click.Option, value: str) -> None:
+        """The SDK's --test, with bad config refused as the sync refuses it."""
+        try:
+            super().cb_test(ctx, param, value)
+        except ConfigValidationError as exc:
+            cls.log_refusal(exc)
+            ctx.exit(1)
+
+    @classmethod
+    def log_refusal(cls, exc: ConfigValidationError | InputFileError) -> None:
+        """One error line per problem, worded as the SDK words config errors in discovery."""
+        if isinstance(exc, InputFileError):
+            cls.logger.error("%s", exc)
+            return
+        for error in exc.errors or [str(exc)]:
+            cls.logger.error("Config validation error: %s", error)
+
+    @staticmethod
+    def checked_input_file(path: str | None, role: InputFileRole) -> io.StringIO | None:
+        """A --state or --catalog file as the SDK reads it, once known to be usable."""
+        return None if path is None else io.StringIO(input_checks.load_input_file(path, role))
+
+    @classmethod
+    def invoke(  # type: ignore[override]
+        cls, *args: t.Any, state: str | None = None, catalog: str | None = None, **kwargs: t.Any
+    ) -> None:
+        """Run the sync; bad input or a TikTok error ends it with one line and exit code 1."""
+        try:
+            super().invoke(
+                *args,
+                state=cls.checked_input_file(state, "state"),
+                catalog=cls.checked_input_file(catalog, "catalog"),
+                **kwargs,
+            )
+        except (ConfigValidationError, InputFileError) as exc:
+            cls.log_refusal(exc)
+            sys.exit(1)
         except FatalAPIError as exc:
             cls.logger.error("%s", exc)
             sys.exit(1)

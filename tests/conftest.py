@@ -143,8 +143,12 @@ def run_cli(
     state: dict[str, Any] | None = None,
     catalog: dict[str, Any] | None = None,
     timeout: float = 120,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run the `tap-tiktok` command as users do, with files for config, state and catalog."""
+    """Run the `tap-tiktok` command as users do, with files for config, state and catalog.
+
+    The caller's TAP_TIKTOK_* variables are dropped; `env` adds variables for this run only.
+    """
     config_path = tmp_path / "config.json"
     config_path.write_text(json.dumps(config))
     command = [TAP_EXECUTABLE, "--config", str(config_path), *args]
@@ -154,9 +158,10 @@ def run_cli(
     if catalog is not None:
         (tmp_path / "catalog.json").write_text(json.dumps(catalog))
         command += ["--catalog", str(tmp_path / "catalog.json")]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TAP_TIKTOK_")}
+    run_env = {k: v for k, v in os.environ.items() if not k.startswith("TAP_TIKTOK_")}
+    run_env.update(env or {})
     return subprocess.run(
-        command, capture_output=True, text=True, timeout=timeout, env=env, check=False
+        command, capture_output=True, text=True, timeout=timeout, env=run_env, check=False
     )
 
 

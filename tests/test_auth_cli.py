@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import re
+import signal
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -18,6 +21,7 @@ from tap_tiktok_reporting.auth_cli import AdvertiserSummary, advertiser_table, m
 from tests.fake_api import FakeMarketingAPI, Fault
 
 AUTH_EXECUTABLE = str(Path(sys.executable).with_name("tap-tiktok-auth"))
+REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(autouse=True)
@@ -332,6 +336,157 @@ def test_a_base_url_without_scheme_is_a_usage_error(capsys):
 
     assert code == 2
     assert "--api-base-url" in err and "s3cr3t-value" not in err
+
+
+# the standalone fake, as the README tells to try `exchange`
+
+
+def standalone_fake() -> tuple[subprocess.Popen[str], dict[str, str]]:
+    """`python -m tests.fake_api` on a free port, and what it printed before "Ctrl-C to stop."."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.fake_api", "--port", "0", "--advertisers", "2", "--qps", "0"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    printed = {}
+    assert process.stdout is not None
+    for line in process.stdout:
+        if line.startswith("Ctrl-C"):
+            break
+        name, _, value = line.partition(":")
+        printed[name.strip()] = value.strip()
+    return process, printed
+
+
+def redirect_location(url: str) -> tuple[int, str]:
+    """The status and Location header of a GET, without following the redirect."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.netloc, timeout=10)
+    try:
+        connection.request("GET", f"{parts.path}?{parts.query}")
+        response = connection.getresponse()
+        return response.status, response.getheader("Location") or ""
+    finally:
+        connection.close()
+
+
+def test_exchange_works_against_the_standalone_fake_with_its_auth_codes():
+    process, fake = standalone_fake()
+    try:
+        options = [
+            "--app-id",
+            fake["app_id"],
+            "--secret",
+            fake["secret"],
+            "--api-base-url",
+            fake["base_url"],
+        ]
+        # The code printed at start.
+        first = run_command("exchange", *options, "--auth-code", fake["auth_code"])
+        assert first.returncode == 0, first.stderr
+        assert "The token grants 2 advertiser(s):" in first.stdout
+        assert set(table_rows(first.stdout)) == set(fake["advertiser_ids"].split(", "))
+
+        # More codes: the authorization page redirects at once, with a fresh auth_code.
+        status, location = redirect_location(fake["authorize_url"])
+        assert status == 302
+        redirect = urlsplit(location)
+        assert redirect._replace(query="").geturl() == "https://example.com/callback"
+        query = parse_qs(redirect.query)
+        assert query["state"] == ["try-the-fake"]
+        [auth_code] = query["auth_code"]
+        assert auth_code != fake["auth_code"]
+        second = run_command("exchange", *options, "--auth-code", auth_code)
+        assert second.returncode == 0, second.stderr
+        assert set(table_rows(second.stdout)) == set(fake["advertiser_ids"].split(", "))
+
+        # Each code works once, as on TikTok.
+        again = run_command("exchange", *options, "--auth-code", auth_code)
+        assert again.returncode == 1
+        assert_one_error_line(again.stderr, 40110)
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=10)
+
+
+def test_the_authorization_page_refuses_an_unknown_app_or_a_missing_redirect(api):
+    origin = api.base_url.split("/open_api/")[0]
+    redirect = "https%3A%2F%2Fexample.com%2Fcb"
+    unknown_app = f"{origin}/portal/auth?app_id=123&redirect_uri={redirect}&state=s"
+    assert redirect_location(unknown_app)[0] == 400
+    no_redirect = f"{origin}/portal/auth?app_id={api.app_id}&state=s"
+    assert redirect_location(no_redirect)[0] == 400
+    status, location = redirect_location(
+        f"{origin}/portal/auth?app_id={api.app_id}&redirect_uri=https%3A%2F%2Fe.x%2Fcb%3Fk%3D1"
+    )
+    assert status == 302
+    # The redirect keeps its own query; no state was sent, so none comes back.
+    assert parse_qs(urlsplit(location).query).keys() == {"k", "auth_code"}
+
+
+# interruption
+
+
+def wait_until(condition, seconds: float = 20.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize(
+    ("command", "path"),
+    [("advertisers", "oauth2/advertiser/get/"), ("exchange", "oauth2/access_token/")],
+)
+def test_ctrl_c_while_waiting_on_the_api_ends_with_one_line_and_no_singer_state(api, command, path):
+    api.inject(Fault(kind="slow", path=path, delay=5))
+    if command == "advertisers":
+        args = ["advertisers", *app_options(api), "--access-token", api.access_token]
+    else:
+        args = ["exchange", *app_options(api), "--auth-code", api.issue_auth_code()]
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("TAP_TIKTOK_")}
+    process = subprocess.Popen(
+        [AUTH_EXECUTABLE, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=clean,
+    )
+    try:
+        wait_until(lambda: api.peak_in_flight >= 1)  # the request is being answered, slowly
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=4)  # sooner than the slow answer
+    finally:
+        process.kill()
+        process.wait()
+
+    assert out == ""  # no Singer STATE message, nothing else
+    assert process.returncode == 130
+    assert [line for line in err.splitlines() if line.strip()] == ["Interrupted."]
+    assert api.secret not in err and api.access_token not in err
+
+
+def test_sigterm_ends_the_command_without_singer_state(api):
+    api.inject(Fault(kind="slow", path="oauth2/advertiser/get/", delay=5))
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("TAP_TIKTOK_")}
+    process = subprocess.Popen(
+        [AUTH_EXECUTABLE, "advertisers", *app_options(api), "--access-token", api.access_token],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=clean,
+    )
+    try:
+        wait_until(lambda: api.peak_in_flight >= 1)
+        process.send_signal(signal.SIGTERM)
+        out, _ = process.communicate(timeout=4)
+    finally:
+        process.kill()
+        process.wait()
+
+    assert out == ""
+    assert process.returncode == -signal.SIGTERM  # terminated, not a success
 
 
 # help and formatting

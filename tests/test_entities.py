@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import json
 from typing import Any
+
+import requests
 
 from tests.conftest import records_by_id, run_sync, tap_config
 from tests.fake_api import DatasetSpec, FakeMarketingAPI
@@ -17,6 +20,11 @@ DELETED_STATUS = {
     "ads": "AD_STATUS_DELETE",
 }
 TIME_FIELDS = ("create_time", "modify_time", "schedule_start_time", "schedule_end_time")
+LEVEL_OF = {"campaigns": "campaign", "ad_groups": "adgroup", "ads": "ad"}
+NAME_OF = {"campaigns": "campaign_name", "ad_groups": "adgroup_name", "ads": "ad_name"}
+# Later than every generated modify_time, so the object set to it holds the bookmark.
+TIED_AT = datetime.datetime(2027, 1, 5, 9, 30, 0, tzinfo=UTC)
+TIED_BOOKMARK = "2027-01-05T09:30:00+00:00"
 
 
 def expected_record(row: dict[str, Any]) -> dict[str, Any]:
@@ -177,3 +185,79 @@ def test_advertiser_info_is_read_in_batches_of_100():
             len(r.params["advertiser_ids"]) for r in many.requests if r.path == "advertiser/info/"
         ]
         assert sorted(batches) == [30, 100, 100]
+
+
+def ads_modified_after(api, advertiser_id: str, modified_after: str) -> set[str]:
+    """Ids of the advertiser's ads the fake returns for one `modified_after` filter."""
+    response = requests.get(
+        f"{api.base_url}/ad/get/",
+        headers={"Access-Token": api.access_token},
+        params={
+            "advertiser_id": advertiser_id,
+            "page_size": 1000,
+            "filtering": json.dumps(
+                {"primary_status": "STATUS_ALL", "modified_after": modified_after}
+            ),
+        },
+        timeout=5,
+    )
+    body = response.json()
+    assert body["code"] == 0, body
+    assert body["data"]["page_info"]["total_page"] <= 1
+    return {row["ad_id"] for row in body["data"]["list"]}
+
+
+def test_objects_modified_in_the_bookmark_second_come_back_on_the_next_run(api):
+    advertiser_id = api.data.advertisers[0]["advertiser_id"]
+    config = tap_config(api, advertiser_ids=[advertiser_id])
+    streams = list(LEVEL_OF)
+    holder, tied = {}, {}
+    for stream, level in LEVEL_OF.items():
+        key = ID_OF[stream]
+        # AUCTION objects only: the fake needs no second buying-type request to show them.
+        rows = [
+            r
+            for r in fake_rows(api, stream)
+            if r["advertiser_id"] == advertiser_id
+            and r.get("modify_time")
+            and api.data.buying_type(r[key]) == "AUCTION"
+        ]
+        holder[stream], tied[stream] = rows[0][key], rows[1][key]
+        api.modify(level, holder[stream], at=TIED_AT)
+    first = run_sync(config, streams=streams)
+    for stream in streams:
+        assert bookmarks(first.final_state, stream) == {advertiser_id: TIED_BOOKMARK}
+
+    # Another object changes within the same second as the bookmark, after the first run read it.
+    for stream, level in LEVEL_OF.items():
+        api.modify(level, tied[stream], at=TIED_AT, **{NAME_OF[stream]: "Changed at the bookmark"})
+    api.clear_log()
+    second = run_sync(config, streams=streams, state=first.final_state)
+
+    for stream, key in ID_OF.items():
+        emitted = records_by_id(second.records[stream], key)
+        timed = {object_id for object_id, r in emitted.items() if r["modify_time"] is not None}
+        # Both objects of the bookmark's second, and nothing older.
+        assert timed == {holder[stream], tied[stream]}, stream
+        assert emitted[holder[stream]]["modify_time"] == TIED_BOOKMARK, stream
+        assert emitted[tied[stream]][NAME_OF[stream]] == "Changed at the bookmark", stream
+    # TikTok's modified_after may be exclusive, so the tap asks from one second before the bookmark.
+    ad_requests = [r for r in api.requests if r.path == "ad/get/"]
+    assert ad_requests
+    for request in ad_requests:
+        assert request.params["filtering"]["modified_after"] == "2027-01-05 09:29:59"
+
+
+def test_the_fake_treats_modified_after_as_exclusive(api):
+    # The slack above matters only if the fake leaves out objects modified at the given second.
+    advertiser_id = api.data.advertisers[0]["advertiser_id"]
+    ad = next(
+        a
+        for a in api.data.ads
+        if a["advertiser_id"] == advertiser_id
+        and a.get("modify_time")
+        and api.data.buying_type(a["ad_id"]) == "AUCTION"
+    )
+    api.modify("ad", ad["ad_id"], at=TIED_AT)
+    assert ad["ad_id"] not in ads_modified_after(api, advertiser_id, "2027-01-05 09:30:00")
+    assert ad["ad_id"] in ads_modified_after(api, advertiser_id, "2027-01-05 09:29:59")

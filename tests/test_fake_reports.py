@@ -92,8 +92,12 @@ def sums(rows: list[dict], key: Any, metrics: tuple[str, ...] = COUNTS) -> dict:
     return {k: dict(v) for k, v in out.items()}
 
 
+# TikTok serves no unique-user metric with audience breakdowns (facts §4.4).
+UNIQUE_USER = ("reach", "frequency", "cost_per_1000_reached", "average_video_play_per_user")
+
+
 def all_metrics(report_type: str = "BASIC") -> list[str]:
-    skip = ("reach", "frequency") if report_type == "AUDIENCE" else ()
+    skip = UNIQUE_USER if report_type == "AUDIENCE" else ()
     return [m for m in CORE_METRICS if m not in skip]
 
 
@@ -191,6 +195,21 @@ ERRORS = [
         {"report_type": "AUDIENCE", "dimensions": ["ad_id", "age"], "metrics": ["reach", "spend"]},
         40002,
         "['reach']",
+    ),
+    (
+        {
+            "report_type": "AUDIENCE",
+            "dimensions": ["ad_id", "stat_time_day", "platform"],
+            "metrics": [
+                "average_video_play_per_user",
+                "spend",
+                "frequency",
+                "cost_per_1000_reached",
+            ],
+        },
+        40002,
+        "Please correct the information in invalid metric fields and try again. Invalid metric "
+        "fields: ['average_video_play_per_user', 'frequency', 'cost_per_1000_reached'].",
     ),
     (
         {
@@ -625,6 +644,66 @@ def test_query_too_large_knob(api):
     assert get(api, **query(api, start_date="2025-04-01", end_date="2025-04-07"))["code"] == 0
     # The truth helper is for checking data, so it ignores the knob.
     assert truth(api, start_date="2025-04-01", end_date="2025-04-08")
+
+
+def test_unique_user_metrics_are_served_in_basic_reports(api):
+    rows = truth(api, metrics=list(UNIQUE_USER))
+    assert rows and all(row["metrics"][m] != "-" for row in rows for m in UNIQUE_USER)
+
+
+def test_a_retired_metric_is_refused_wherever_it_is_asked_for(api):
+    before = truth(api, metrics=["spend", "engaged_view_15s", "clicks"])
+    api.delivery.retire_metric("engaged_view_15s")
+    refused = "Invalid metric fields: ['engaged_view_15s']."
+    for overrides in (
+        {"metrics": ["spend", "engaged_view_15s", "clicks"]},
+        {"report_type": "AUDIENCE", "dimensions": ["ad_id", "stat_time_day", "age"]},
+        {"data_level": "AUCTION_ADVERTISER", "dimensions": ["advertiser_id"]},
+    ):
+        params = {**overrides, "metrics": overrides.get("metrics", ["engaged_view_15s"])}
+        body = get(api, **query(api, **params))
+        assert (body["code"], body["data"]) == (40002, {}), body
+        assert body["message"] == (
+            "Please correct the information in invalid metric fields and try again. " + refused
+        )
+    # Named with the other refused metrics, in the order asked; other metrics are unchanged.
+    body = get(api, **query(api, metrics=["bogus", "engaged_view_15s", "spend"]))
+    assert body["message"].endswith("Invalid metric fields: ['bogus', 'engaged_view_15s'].")
+    after = truth(api, metrics=["spend", "clicks"])
+    assert after == [
+        {
+            "dimensions": r["dimensions"],
+            "metrics": {m: r["metrics"][m] for m in ("spend", "clicks")},
+        }
+        for r in before
+    ]
+
+
+def test_scaled_money_keeps_every_digit_and_every_identity(api):
+    metrics = ["spend", "cash_spend", "voucher_spend", "billed_cost", "cpc", "impressions"]
+    common = {
+        "data_level": "AUCTION_ADVERTISER",
+        "dimensions": ["advertiser_id", "stat_time_day"],
+        "metrics": metrics,
+    }
+    plain = truth(api, **common)
+    api.delivery.scale_money(123456789012347)
+    scaled = truth(api, **common)
+    assert [r["dimensions"] for r in scaled] == [r["dimensions"] for r in plain]
+    for old, new in zip(plain, scaled, strict=True):
+        before, after = old["metrics"], new["metrics"]
+        assert after["impressions"] == before["impressions"]
+        for name in ("spend", "cash_spend", "voucher_spend", "billed_cost"):
+            assert Decimal(after[name]) == Decimal(before[name]) * 123456789012347
+            assert re.fullmatch(r"\d+\.\d\d", after[name])
+        assert Decimal(after["cash_spend"]) + Decimal(after["voucher_spend"]) == Decimal(
+            after["spend"]
+        )
+    long_values = [r["metrics"]["spend"] for r in scaled if len(r["metrics"]["spend"]) > 18]
+    assert long_values
+    assert all(str(Decimal(str(float(v)))) != v for v in long_values)  # a float loses them
+    body = get(api, **query(api, **common, page_size=1000))
+    assert body["data"]["list"] == scaled
 
 
 # ----- "-" values -----

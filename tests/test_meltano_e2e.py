@@ -1,7 +1,9 @@
 """`meltano run tap-tiktok target-postgres` end to end: the fake API in, real PostgreSQL out.
 
 Runs the project's own meltano.yml (environment `demo`) with Meltano installed from the package
-registry. Skips, saying why, when PostgreSQL is not reachable on 127.0.0.1:5432 — except where
+registry. The loader is pointed at a database of its own (not `postgres`) through the
+TARGET_POSTGRES_HOST, _PORT, _USER, _PASSWORD and _DATABASE variables, as a user would. Skips,
+saying why, when PostgreSQL is not reachable on 127.0.0.1:5432 — except where
 TAP_TIKTOK_E2E_REQUIRED is set (CI), where that is a failure.
 """
 
@@ -27,10 +29,12 @@ REPO = Path(__file__).resolve().parents[1]
 POSTGRES_URL = os.environ.get(
     "TAP_TIKTOK_E2E_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
+E2E_DATABASE = "tap_tiktok_e2e"  # not the server's default database, to see the setting work
 START, END = datetime.date(2025, 5, 1), datetime.date(2025, 5, 20)  # the demo environment's range
 STATE_ID = "demo:tap-tiktok-to-target-postgres"
 
 psycopg = pytest.importorskip("psycopg")
+conninfo = pytest.importorskip("psycopg.conninfo")
 
 
 def postgres_or_skip() -> Any:
@@ -42,6 +46,29 @@ def postgres_or_skip() -> Any:
             pytest.fail(reason)
         print(f"SKIP: {reason}", file=sys.stderr)
         pytest.skip(reason)
+
+
+def e2e_database_connection(server: Any) -> Any:
+    """A connection to E2E_DATABASE, created on the server if missing."""
+    exists = server.execute("select 1 from pg_database where datname = %s", (E2E_DATABASE,))
+    if exists.fetchone() is None:
+        server.execute(f'CREATE DATABASE "{E2E_DATABASE}"')
+    return psycopg.connect(POSTGRES_URL, dbname=E2E_DATABASE, autocommit=True, connect_timeout=3)
+
+
+def loader_environment() -> dict[str, str]:
+    """TARGET_POSTGRES_* variables for the server of POSTGRES_URL and the database E2E_DATABASE."""
+    parts = conninfo.conninfo_to_dict(POSTGRES_URL)
+    variables = {
+        "TARGET_POSTGRES_HOST": str(parts.get("host", "127.0.0.1")),
+        "TARGET_POSTGRES_PORT": str(parts.get("port", 5432)),
+        "TARGET_POSTGRES_USER": str(parts.get("user", "postgres")),
+        "TARGET_POSTGRES_DATABASE": E2E_DATABASE,
+    }
+    # Without one, meltano.yml's empty default must do (the loader insists on a password).
+    if parts.get("password"):
+        variables["TARGET_POSTGRES_PASSWORD"] = str(parts["password"])
+    return variables
 
 
 def meltano_executable() -> str:
@@ -76,9 +103,7 @@ class MeltanoProject:
             "TAP_TIKTOK_ACCESS_TOKEN": api.access_token,
             "TAP_TIKTOK_APP_ID": api.app_id,
             "TAP_TIKTOK_SECRET": api.secret,
-            "TARGET_POSTGRES_SQLALCHEMY_URL": POSTGRES_URL.replace(
-                "postgresql://", "postgresql+psycopg://"
-            ),
+            **loader_environment(),
             "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": schema,
         }
 
@@ -98,7 +123,8 @@ class MeltanoProject:
 
 @pytest.fixture(scope="module")
 def e2e(tmp_path_factory):
-    connection = postgres_or_skip()
+    server = postgres_or_skip()
+    connection = e2e_database_connection(server)
     spec = DatasetSpec(
         seed=21,
         advertisers=2,
@@ -112,10 +138,12 @@ def e2e(tmp_path_factory):
         project.run("install")
         project.run("--environment", "demo", "run", "tap-tiktok", "target-postgres")
         try:
-            yield api, project, connection, schema
+            yield api, project, connection, schema, server
         finally:
             connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
             connection.close()
+            server.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')  # in case it went there
+            server.close()
 
 
 def query(connection, sql: str, *params: Any) -> list[tuple]:
@@ -163,8 +191,24 @@ def campaign_daily_truth(api, metric: str) -> dict[tuple[str, str, datetime.date
     return values
 
 
+def test_the_data_lands_in_the_database_the_environment_variables_name(e2e):
+    api, project, connection, schema, server = e2e
+    assert connection.info.dbname == E2E_DATABASE
+    loaded = query(connection, f'select count(*) from "{schema}".campaigns')[0][0]
+    assert loaded == len(api.data.campaigns)
+    # Not (also) in the server's default database, where a committed URL used to send it.
+    assert server.info.dbname != E2E_DATABASE
+    elsewhere = query(
+        server, "select count(*) from information_schema.schemata where schema_name = %s", schema
+    )
+    assert elsewhere == [(0,)]
+    listed = project.run("--environment", "demo", "config", "list", "target-postgres").stdout
+    assert f"database [env: TARGET_POSTGRES_DATABASE] current value: '{E2E_DATABASE}'" in listed
+    assert "sqlalchemy_url" not in listed.split("Optional settings")[0]
+
+
 def test_one_table_per_selected_stream(e2e):
-    _, _, connection, schema = e2e
+    _, _, connection, schema, _ = e2e
     tables = {
         r[0]
         for r in query(
@@ -177,7 +221,7 @@ def test_one_table_per_selected_stream(e2e):
 
 
 def test_entity_tables_equal_the_fake_data(e2e):
-    api, _, connection, schema = e2e
+    api, _, connection, schema, _ = e2e
     rows = dict(query(connection, f'select campaign_id, campaign_name from "{schema}".campaigns'))
     assert rows == {c["campaign_id"]: c["campaign_name"] for c in api.data.campaigns}
     budgets = dict(query(connection, f'select campaign_id, budget from "{schema}".campaigns'))
@@ -191,7 +235,7 @@ def test_entity_tables_equal_the_fake_data(e2e):
 
 
 def test_report_tables_equal_the_fake_truth_with_the_right_types(e2e):
-    api, _, connection, schema = e2e
+    api, _, connection, schema, _ = e2e
     loaded = {
         (a, c, d): (s, i)
         for a, c, d, s, i in query(
@@ -226,7 +270,7 @@ def test_report_tables_equal_the_fake_truth_with_the_right_types(e2e):
 
 
 def test_hourly_rows_are_stored_at_the_right_instant(e2e):
-    api, _, connection, schema = e2e
+    api, _, connection, schema, _ = e2e
     advertiser = api.data.advertisers[0]
     zone = zoneinfo.ZoneInfo(advertiser["display_timezone"])
     rows = [
@@ -267,7 +311,7 @@ def test_hourly_rows_are_stored_at_the_right_instant(e2e):
 
 
 def test_second_run_with_a_restated_day_updates_rows_without_duplicates(e2e):
-    api, project, connection, schema = e2e
+    api, project, connection, schema, _ = e2e
     table = f'"{schema}".campaign_report_daily'
     count_before = query(connection, f"select count(*) from {table}")[0][0]
     restated = END - datetime.timedelta(days=1)  # within the demo's 3-day lookback
@@ -296,7 +340,7 @@ def test_second_run_with_a_restated_day_updates_rows_without_duplicates(e2e):
 
 
 def test_meltano_keeps_a_bookmark_per_advertiser(e2e):
-    api, project, _, _ = e2e
+    api, project, _, _, _ = e2e
     state = json.loads(project.run("state", "get", STATE_ID).stdout)
     for stream in ("campaign_report_daily", "ads"):
         partitions = state["singer_state"]["bookmarks"][stream]["partitions"]
@@ -311,7 +355,7 @@ def test_meltano_keeps_a_bookmark_per_advertiser(e2e):
 
 
 def test_the_embedded_duckdb_target_loads_our_types(e2e, tmp_path):
-    api, project, _, _ = e2e
+    api, project, _, _, _ = e2e
     database = tmp_path / "e2e.duckdb"  # not tiktok.duckdb: its catalog would clash with the schema
     project.env["TARGET_DUCKDB_FILEPATH"] = str(database)
     project.env["MELTANO_RUN_STATE_ID_SUFFIX"] = "duckdb-check"
@@ -341,3 +385,30 @@ def test_the_embedded_duckdb_target_loads_our_types(e2e, tmp_path):
     assert loaded["types"]["impressions"] in ("BIGINT", "HUGEINT")
     assert loaded["types"]["advertiser_id"] == "VARCHAR"
     assert loaded["hour_type"].startswith("TIMESTAMP")
+
+
+def test_meltano_config_set_takes_a_fractional_request_budget(tmp_path):
+    """Shards split an app's QPS, e.g. 2.5 requests per second each (on a copy of the project)."""
+    shutil.copy(REPO / "meltano.yml", tmp_path / "meltano.yml")
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("TAP_TIKTOK_", "MELTANO_"))},
+        "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path / 'meltano.db'}",
+        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+
+    def meltano(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [meltano_executable(), *args],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+
+    result = meltano("config", "set", "tap-tiktok", "max_requests_per_second", "2.5")
+    assert result.returncode == 0, result.stderr[-3000:]
+    printed = meltano("--environment", "prod", "config", "print", "tap-tiktok")
+    assert printed.returncode == 0, printed.stderr[-3000:]
+    assert json.loads(printed.stdout)["max_requests_per_second"] == 2.5

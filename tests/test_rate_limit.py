@@ -1,16 +1,21 @@
-"""The shared limiter: even spacing, one budget across threads, and a real server's view of it."""
+"""The shared limiter: even spacing, one budget across threads, one limiter for every request."""
 
 from __future__ import annotations
 
 import threading
-import time
+from collections import Counter
+from collections.abc import Callable
 
 import pytest
 
-from tap_tiktok_reporting.rate_limit import RequestRateLimiter
+from tap_tiktok_reporting.rate_limit import RequestRateLimiter, rate_limited_session
+from tap_tiktok_reporting.tap import TapTikTok
+from tests.conftest import run_sync, tap_config
 
 
 class FakeClock:
+    """A clock that moves only when the limiter sleeps."""
+
     def __init__(self) -> None:
         self.now = 100.0
         self.lock = threading.Lock()
@@ -51,27 +56,120 @@ def test_idle_time_is_not_banked_into_a_burst():
     assert sum(1 for s in starts if s < starts[0] + 1.0) <= 5
 
 
-def test_threads_share_one_budget():
-    limiter = RequestRateLimiter(50)
-    starts: list[float] = []
-    lock = threading.Lock()
+class RecordingSleep:
+    """A sleep for a clock that stands still: it records each wait and returns at once."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, seconds: float) -> None:
+        with self.lock:
+            self.waits.append(seconds)
+
+
+def run_in_threads(count: int, work: Callable[[], None]) -> None:
+    """Run `work` in `count` threads released together; re-raise the first failure."""
+    start = threading.Barrier(count)
+    failures: list[BaseException] = []
 
     def worker() -> None:
-        for _ in range(10):
-            limiter.acquire()
-            with lock:
-                starts.append(time.monotonic())
+        try:
+            start.wait(timeout=5)
+            work()
+        except BaseException as exc:  # handed back to the test thread
+            failures.append(exc)
 
-    threads = [threading.Thread(target=worker) for _ in range(4)]
+    threads = [threading.Thread(target=worker) for _ in range(count)]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
-    starts.sort()
-    assert len(starts) == 40
-    # One shared budget: 40 starts take 39 slots (one slot of scheduling slack allowed); four
-    # private budgets would finish in about 9.
-    assert starts[-1] - starts[0] >= 38 * limiter.interval
+        thread.join(timeout=10)
+    assert not any(thread.is_alive() for thread in threads), "a thread is stuck"
+    if failures:
+        raise failures[0]
+
+
+def test_threads_share_one_budget():
+    # The clock stands still, so every caller's slot is exactly now + its wait: 40 callers on
+    # four threads must get 40 distinct slots, one interval apart, whatever the interleaving.
+    sleep = RecordingSleep()
+    limiter = RequestRateLimiter(10, clock=lambda: 100.0, sleep=sleep)
+
+    def ten_requests() -> None:
+        for _ in range(10):
+            limiter.acquire()
+
+    run_in_threads(4, ten_requests)
+    # The first caller goes at once (no wait); the others wait 1 to 39 slots.
+    assert len(sleep.waits) == 39
+    slots = sorted(round(wait / limiter.interval, 6) for wait in sleep.waits)
+    assert slots == list(range(1, 40))
+    assert limiter.interval >= 0.1  # 10 a second
+
+
+def test_waiting_callers_do_not_hold_up_each_other():
+    # Three callers must be able to wait at the same time (requests stay in flight together);
+    # a limiter that slept while holding its lock would never let the second one in.
+    limiter = RequestRateLimiter(10, clock=lambda: 100.0, sleep=lambda _: all_waiting.wait(5))
+    all_waiting = threading.Barrier(3)
+    limiter.acquire()  # takes the free slot, so the three callers below all have to wait
+    run_in_threads(3, limiter.acquire)
+
+
+class CountingLimiter(RequestRateLimiter):
+    """A limiter that counts the slots taken (its clock stands still, so it never waits)."""
+
+    def __init__(self) -> None:
+        super().__init__(1000, clock=lambda: 0.0, sleep=lambda _: None)
+        self.slots_taken = 0
+
+    def acquire(self) -> None:
+        """Count, then take a slot as usual."""
+        self.slots_taken += 1
+        super().acquire()
+
+
+def test_a_rate_limited_session_takes_a_slot_before_every_request(api):
+    limiter = CountingLimiter()
+    url = f"{api.base_url}/campaign/get/"
+    with rate_limited_session(limiter) as session:
+        for _ in range(4):
+            session.get(url, headers={"Access-Token": api.access_token}, timeout=5)
+    assert api.count() == 4
+    assert limiter.slots_taken == 4
+
+
+def test_every_request_of_a_run_waits_for_the_one_shared_limiter(api, monkeypatch):
+    # Token refresh, advertiser discovery, advertiser profiles, entity and report streams: all
+    # their requests must take a slot from one limiter, or the run can exceed the app's QPS.
+    slots_by_limiter: Counter[int] = Counter()
+    take_slot = RequestRateLimiter.acquire
+
+    def counting_acquire(self: RequestRateLimiter) -> None:
+        slots_by_limiter[id(self)] += 1
+        take_slot(self)
+
+    monkeypatch.setattr(RequestRateLimiter, "acquire", counting_acquire)
+    advertiser_id = api.data.advertisers[0]["advertiser_id"]
+    api.data.authorized_advertiser_ids = [advertiser_id]
+    config = tap_config(
+        api,
+        access_token=None,
+        refresh_token=api.refresh_token,
+        advertiser_ids=None,
+        start_date="2025-05-01",
+        end_date="2025-05-01",
+    )
+    streams = list(TapTikTok(config=config, validate_config=False).streams)
+    out = run_sync(config, streams=streams)
+
+    assert set(out.records) == set(streams)
+    paths = {r.path for r in api.requests}
+    assert {"oauth2/refresh_token/", "oauth2/advertiser/get/", "advertiser/info/"} <= paths
+    assert {"campaign/get/", "adgroup/get/", "ad/get/", "report/integrated/get/"} <= paths
+    assert api.count() > 30
+    assert list(slots_by_limiter.values()) == [api.count()]
 
 
 def test_rate_must_be_positive():

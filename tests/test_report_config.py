@@ -232,6 +232,30 @@ def test_every_problem_is_reported_at_once_and_duplicates_are_caught():
     assert parsed.definitions == []
 
 
+def test_unique_user_metrics_in_an_audience_report_are_each_refused_up_front():
+    unique_user = ["reach", "frequency", "cost_per_1000_reached", "average_video_play_per_user"]
+    entry = {
+        "name": "by_age",
+        "report_type": "AUDIENCE",
+        "data_level": "CAMPAIGN",
+        "dimensions": ["age"],
+        "metrics": ["spend", *unique_user, "impresions"],
+    }
+    errors = errors_for(entry)
+    assert len(errors) == 5, errors
+    for metric in unique_user:
+        assert any(
+            e.startswith(f"reports[0] 'by_age': metrics: '{metric}' is not available in AUDIENCE")
+            and "unique-user" in e
+            for e in errors
+        ), metric
+    # The same metrics are fine in a BASIC report.
+    assert (
+        errors_for({**entry, "report_type": "BASIC", "dimensions": [], "metrics": unique_user})
+        == []
+    )
+
+
 def test_metrics_the_catalog_does_not_know_are_allowed_with_a_warning():
     parsed = parse_custom_reports(
         [{"name": "r", "data_level": "AD", "metrics": ["spend", "tiktok_shop_gmv_2027"]}], RESERVED
@@ -242,7 +266,7 @@ def test_metrics_the_catalog_does_not_know_are_allowed_with_a_warning():
 
 def test_discover_refuses_an_invalid_report_with_every_message_and_no_traceback(tmp_path):
     config = {
-        "access_token": "t",
+        "access_token": "tok-report-config-test",
         "start_date": "2025-01-01",
         "advertiser_ids": ["1"],
         "reports": [
@@ -264,7 +288,7 @@ def test_discover_refuses_an_invalid_report_with_every_message_and_no_traceback(
 
 def test_discover_includes_custom_reports_with_typed_schemas(tmp_path):
     config = {
-        "access_token": "t",
+        "access_token": "tok-report-config-test",
         "start_date": "2025-01-01",
         "reports": [
             {

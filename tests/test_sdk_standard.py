@@ -47,8 +47,20 @@ CONFIG = {
     ],
 }
 
+
+def every_stream_selected() -> dict:
+    """The discovered catalog with every stream selected, heavy reports included."""
+    catalog = TapTikTok(config=CONFIG, validate_config=False).catalog_dict
+    for stream in catalog["streams"]:
+        for entry in stream["metadata"]:
+            if entry["breadcrumb"] == []:
+                entry["metadata"]["selected"] = True
+    return catalog
+
+
 TestTapTikTok = get_tap_test_class(
     TapTikTok,
     config=CONFIG,
+    catalog=every_stream_selected(),
     suite_config=SuiteConfig(max_records_limit=200),
 )

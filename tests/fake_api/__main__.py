@@ -6,26 +6,39 @@ Usage (from the repository root)::
         [--campaigns 4] [--adgroups 2] [--ads 3] [--qps 10]
 
 --campaigns is per advertiser, --adgroups per campaign, --ads per ad group; --qps 0 disables
-the QPS limit. It prints the base URL, app_id, secret, access token and advertiser ids (fake
-credentials, safe to print).
+the QPS limit; --port 0 takes a free port. It prints the base URL, app_id, secret, access token,
+advertiser ids and a one-time auth_code (fake credentials, safe to print).
+
+To try `tap-tiktok-auth exchange`, pass it the printed auth_code. For more codes, open the
+printed authorize_url (or `curl -sI` it): like TikTok's authorization page once the advertiser
+approves, it redirects to its redirect_uri with a fresh auth_code (and the state) in the query.
 """
 
 from __future__ import annotations
 
 import argparse
 import threading
+from urllib.parse import urlencode
 
 from .dataset import DatasetSpec
+from .oauth import AUTHORIZATION_PAGE
 from .server import FakeMarketingAPI
+
+# Where the printed authorize_url sends the browser; any http(s) URL works.
+REDIRECT_URI = "https://example.com/callback"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line options."""
+    description, _, epilog = __doc__.partition("To try")
     parser = argparse.ArgumentParser(
-        prog="python -m tests.fake_api", description=__doc__.split("\n")[0]
+        prog="python -m tests.fake_api",
+        description=description.split("\n")[0],
+        epilog="To try" + epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--port", type=int, default=8080, help="0: any free port")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--advertisers", type=int, default=3)
     parser.add_argument("--campaigns", type=int, default=4, help="campaigns per advertiser")
@@ -53,6 +66,12 @@ def main(argv: list[str] | None = None) -> None:
         print(f"access_token:   {api.access_token}")
         print(f"refresh_token:  {api.refresh_token}")
         print(f"advertiser_ids: {', '.join(api.data.authorized_advertiser_ids)}")
+        print(f"auth_code:      {api.issue_auth_code()}")
+        query = urlencode(
+            {"app_id": api.app_id, "redirect_uri": REDIRECT_URI, "state": "try-the-fake"}
+        )
+        origin = api.base_url.split("/open_api/")[0]
+        print(f"authorize_url:  {origin}{AUTHORIZATION_PAGE}?{query}")
         print("Ctrl-C to stop.", flush=True)
         try:
             threading.Event().wait()

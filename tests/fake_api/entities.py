@@ -105,6 +105,8 @@ def _modified_after(filtering: dict[str, Any]) -> Predicate | None:
         raise invalid_param(
             "filtering.modified_after: Must be in the format 'YYYY-MM-DD HH:MM:SS'."
         ) from None
+    # INFERRED: no source says whether the bound is inclusive; the fake takes the stricter
+    # reading (exclusive), so a client must ask from before its bookmark to keep ties.
     # Objects without modify_time (Smart+ ads) cannot be compared, so they always come back.
     return lambda row: "modify_time" not in row or parse_time(row["modify_time"]) > after
 

@@ -31,8 +31,11 @@ DEFAULT_MESSAGES: dict[int, str] = {
     INVALID_GRANT_TYPE: "Invalid grant_type.",
     INVALID_AUTH_CODE: "Auth code is invalid, expired or already used.",
     SYSTEM_ERROR: "System error.",
+    40201: "The task is not ready yet. Please try again later.",
+    40700: "Internal validation error, please try again later.",
     50002: "Error occurred when processing the request. Please try again later.",
     60001: "System maintenance. Please try again later.",
+    61000: "Too many requests, please try again later.",
 }
 
 

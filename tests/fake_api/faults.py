@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from http import HTTPStatus
+from typing import Any
 
 FAULT_KINDS = ("http", "code", "slow", "drop", "truncated", "short_body")
 
@@ -27,6 +29,8 @@ class Fault:
     delay: float = 1.0
     message: str | None = None
     skip: int = 0  # matching requests served normally before the fault starts firing
+    # Only requests whose parameters have these values (e.g. one advertiser's one window).
+    when: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:
@@ -40,9 +44,15 @@ class Fault:
         if self.path is not None:
             self.path = self.path.lstrip("/")
 
-    def matches(self, path: str) -> bool:
-        """Whether this fault applies to an API path such as 'campaign/get/'."""
-        return self.path is None or self.path == path
+    def matches(self, path: str, params: Mapping[str, Any] | None = None) -> bool:
+        """Whether this fault applies to a request: its API path and, with `when`, its params."""
+        if self.path is not None and self.path != path:
+            return False
+        sent = params or {}
+        return all(
+            sent.get(name) == value or str(sent.get(name)) == str(value)
+            for name, value in self.when.items()
+        )
 
 
 class FaultQueue:
@@ -59,10 +69,10 @@ class FaultQueue:
         """Drop every pending fault."""
         self.pending.clear()
 
-    def take(self, path: str) -> Fault | None:
+    def take(self, path: str, params: Mapping[str, Any] | None = None) -> Fault | None:
         """Consume one use of the first fault matching the path."""
         for fault in self.pending:
-            if fault.matches(path):
+            if fault.matches(path, params):
                 if fault.skip > 0:
                     fault.skip -= 1
                     return None

@@ -1,12 +1,21 @@
-"""OAuth endpoints: advertiser discovery, auth-code exchange and token refresh."""
+"""OAuth: the authorization page, advertiser discovery, auth-code exchange and token refresh."""
 
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from .errors import INVALID_AUTH_PARAMS, INVALID_GRANT_TYPE, ApiError
 from .routes import Call, Route
+
+if TYPE_CHECKING:
+    from .params import Params
+    from .server import FakeMarketingAPI
+
+# TikTok's authorization page, beside the API root rather than under it.
+AUTHORIZATION_PAGE = "/portal/auth"
 
 # Permission-scope IDs as the token exchange returns them; the values are arbitrary.
 SCOPES = [1, 2, 3, 4, 5, 6, 7, 8]
@@ -22,6 +31,27 @@ def _check_app(call: Call) -> None:
     same_secret = secrets.compare_digest(secret.encode(), call.api.secret.encode())
     if not (same_app and same_secret):
         raise ApiError(INVALID_AUTH_PARAMS)
+
+
+def authorization_redirect(api: FakeMarketingAPI, params: Params) -> tuple[int, str]:
+    """GET /portal/auth?app_id=..&redirect_uri=..&state=..: the advertiser approves at once.
+
+    Returns (302, the redirect_uri with a fresh one-time `auth_code` and the `state` added), or
+    (400, why) for another app's id or a missing or non-HTTP redirect_uri.
+    """
+    app_id = str(params.values.get("app_id") or "")
+    redirect_uri = str(params.values.get("redirect_uri") or "")
+    state = str(params.values.get("state") or "")
+    if not secrets.compare_digest(app_id.encode(), api.app_id.encode()):
+        return HTTPStatus.BAD_REQUEST, "unknown app_id"
+    target = urlsplit(redirect_uri)
+    if target.scheme not in ("http", "https") or not target.netloc:
+        return HTTPStatus.BAD_REQUEST, "redirect_uri must be an http(s) URL"
+    query = parse_qsl(target.query, keep_blank_values=True)
+    query.append(("auth_code", api.issue_auth_code()))
+    if state:
+        query.append(("state", state))
+    return HTTPStatus.FOUND, urlunsplit(target._replace(query=urlencode(query)))
 
 
 def advertiser_get(call: Call) -> dict[str, Any]:

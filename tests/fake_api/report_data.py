@@ -61,6 +61,7 @@ SPLIT_PARENT: dict[str, str | None] = {
 }
 BASE_FIELDS: tuple[str, ...] = tuple(SPLIT_PARENT)
 RESTATED_FIELDS = ("conversion", "real_time_conversion", "result")
+MONEY_FIELDS = ("spend", "voucher_spend", "billed_cost")
 
 AGES = ("AGE_13_17", "AGE_18_24", "AGE_25_34", "AGE_35_44", "AGE_45_54", "AGE_55_100")
 GENDERS = ("MALE", "FEMALE", "NONE")
@@ -165,6 +166,8 @@ class DeliveryModel:
         self._days: dict[tuple[str, date], tuple[int, ...] | None] = {}
         self._restated: dict[date, int] = {}
         self._secondary: dict[str, bool] = {}
+        self.money_factor = 1
+        self.retired_metrics: frozenset[str] = frozenset()
         # Recent report results, so paging through a big report does not recompute it per page.
         self.results: OrderedDict[Hashable, Any] = OrderedDict()
 
@@ -178,6 +181,20 @@ class DeliveryModel:
             if isinstance(day, datetime) or not isinstance(day, date):
                 raise TypeError(f"restate() takes dates, got {day!r}")
             self._restated[day] = self._restated.get(day, 0) + extra_conversions
+
+    def scale_money(self, factor: int) -> None:
+        """Multiply every money amount by `factor` (a whole number, so sums stay exact).
+
+        A factor like 123456789012347 turns a spend of 299.87 into "37020987321132494.89",
+        whose digits a binary float cannot hold: clients must keep such values exact.
+        """
+        if isinstance(factor, bool) or not isinstance(factor, int) or factor < 1:
+            raise ValueError("scale_money() takes a whole number >= 1")
+        self.money_factor = factor
+
+    def retire_metric(self, name: str) -> None:
+        """Make the report endpoint refuse `name` (40002, TikTok's wording) wherever it is asked."""
+        self.retired_metrics = self.retired_metrics | {name}
 
     @property
     def restatements(self) -> tuple[tuple[date, int], ...]:
@@ -195,6 +212,10 @@ class DeliveryModel:
         if values is None:
             return None
         cell = {name: values[BASE_INDEX[name]] for name in fields}
+        if self.money_factor != 1:
+            for name in MONEY_FIELDS:
+                if name in cell:
+                    cell[name] *= self.money_factor
         extra = self._restated.get(day, 0)
         if extra:
             for name in RESTATED_FIELDS:

@@ -139,7 +139,12 @@ CORE_METRICS = (
     "real_time_app_install_cost",
 )
 ADVERTISER_DAILY_METRICS = ("cash_spend", "voucher_spend")
-UNIQUE_USER_METRICS = ("reach", "frequency")
+# Unique-user (UV) metrics: refused with audience breakdowns (facts §4.4).
+UNIQUE_USER_METRICS = ("reach", "frequency", "cost_per_1000_reached", "average_video_play_per_user")
+INVALID_METRICS_MESSAGE = (
+    "Please correct the information in invalid metric fields and try again. "
+    "Invalid metric fields: {names}."
+)
 # Attribute metrics (object properties) and the levels where each is valid (facts §4.4).
 _CAMPAIGN_ATTRIBUTES = (
     "campaign_name",
@@ -320,7 +325,11 @@ def _dimensions(params: Params, report_type: str, level: str, lifetime: bool) ->
 
 
 def _metrics(
-    params: Params, report_type: str, level: str, time_dimension: str | None
+    params: Params,
+    report_type: str,
+    level: str,
+    time_dimension: str | None,
+    retired: frozenset[str],
 ) -> tuple[str, ...]:
     metrics = params.json_list("metrics")
     if metrics is None:
@@ -332,7 +341,9 @@ def _metrics(
     advertiser_daily = level == "advertiser" and report_type == "BASIC" and time_dimension == DAY
     invalid = []
     for name in dict.fromkeys(metrics):
-        if name in ADVERTISER_DAILY_METRICS:
+        if name in retired:
+            ok = False
+        elif name in ADVERTISER_DAILY_METRICS:
             ok = advertiser_daily
         elif name in UNIQUE_USER_METRICS:
             ok = report_type != "AUDIENCE"
@@ -341,10 +352,7 @@ def _metrics(
         if not ok:
             invalid.append(name)
     if invalid:
-        raise invalid_param(
-            "Please correct the information in invalid metric fields and try again. "
-            f"Invalid metric fields: {invalid}."
-        )
+        raise invalid_param(INVALID_METRICS_MESSAGE.format(names=invalid))
     return tuple(dict.fromkeys(metrics))
 
 
@@ -460,8 +468,14 @@ def _reject_unsupported(params: Params) -> None:
         raise invalid_param(f"multi_adv_report_in_utc_time {NOT_SUPPORTED}.")
 
 
-def parse_query(params: Params, advertiser_id: str) -> ReportQuery:
-    """Validate every report parameter (raising 40002 with a descriptive message)."""
+def parse_query(
+    params: Params, advertiser_id: str, retired: frozenset[str] = frozenset()
+) -> ReportQuery:
+    """Validate every report parameter (raising 40002 with a descriptive message).
+
+    `retired` metrics are refused wherever they are asked for, as TikTok does with a metric it
+    has taken away.
+    """
     _reject_unsupported(params)
     service_type = params.string("service_type") or "AUCTION"
     if service_type not in ("AUCTION", "RESERVATION"):
@@ -474,7 +488,7 @@ def parse_query(params: Params, advertiser_id: str) -> ReportQuery:
         raise invalid_param("query_lifetime: Only BASIC reports support query_lifetime=true.")
     dimensions = _dimensions(params, report_type, level, lifetime)
     time_dimension = next((d for d in dimensions if d in TIME_DIMENSIONS), None)
-    metrics = _metrics(params, report_type, level, time_dimension)
+    metrics = _metrics(params, report_type, level, time_dimension, retired)
     start, end = (None, None) if lifetime else _dates(params, time_dimension)
     id_filters, status_filters = _filtering(params, level)
     total_metrics = flag(params, "enable_total_metrics")

@@ -333,7 +333,7 @@ def run_report(
     """Validate a request and compute all of its rows; raises ApiError like the endpoint."""
     advertiser_id = params.string("advertiser_id", required=True) or ""
     require_access(api.data, [advertiser_id])
-    query = parse_query(params, advertiser_id)
+    query = parse_query(params, advertiser_id, api.delivery.retired_metrics)
     limit = api.report_max_days_before_too_large
     if enforce_size_limit and limit is not None and query.date_count > limit:
         raise ApiError(QUERY_TOO_LARGE, QUERY_TOO_LARGE_MESSAGE)
@@ -353,6 +353,7 @@ def _cached_compute(api: FakeMarketingAPI, query: ReportQuery) -> tuple[list[dic
         query,
         api.now.astimezone(zone).date() if zone else None,
         api.delivery.restatements,
+        api.delivery.money_factor,
         repr(advertiser),
         repr(
             [

@@ -20,6 +20,8 @@ from urllib.parse import urlsplit
 from .dataset import Dataset, DatasetSpec
 from .errors import OK, QPS_LIMIT, ApiError, default_message, qps_limit_message
 from .faults import Fault, FaultQueue, first_half, html_error_page
+from .oauth import AUTHORIZATION_PAGE, authorization_redirect
+from .pagination import PageShifts
 from .params import Params
 from .qps import SlidingWindowLimiter
 from .report_data import DeliveryModel
@@ -83,6 +85,7 @@ class FakeMarketingAPI:
         self.secret = secret
         self.tokens = TokenStore(access_token, refresh_token)
         self.faults = FaultQueue()
+        self.page_shifts = PageShifts()
         # Tracebacks of handler crashes: bugs in the fake, answered HTTP 500 so they show.
         self.errors: list[str] = []
         self._limiter = SlidingWindowLimiter(qps_limit)
@@ -179,6 +182,30 @@ class FakeMarketingAPI:
         """Make the current token answer 40102 until the client refreshes it."""
         with self.lock:
             self.tokens.expire_current()
+
+    def expire_tokens_after(self, requests: int | None) -> None:
+        """Each access token serves `requests` requests, then answers 40102 (None: never)."""
+        with self.lock:
+            self.tokens.requests_per_token = requests
+
+    def refresh_issues_expired_tokens(self, expired: bool = True) -> None:
+        """Refreshes hand out tokens that answer 40102 from their first use."""
+        with self.lock:
+            self.tokens.refresh_issues_expired = expired
+
+    @property
+    def issued_access_tokens(self) -> list[str]:
+        """Every access token the app ever had, the configured one first."""
+        with self.lock:
+            return list(self.tokens.issued)
+
+    def shift_pages(self, path: str, listings: int = 1) -> None:
+        """After page 1 of the next multi-page listing of `path`, a new object appears at its head.
+
+        Every later page of that listing then starts with the previous page's last row.
+        """
+        with self.lock:
+            self.page_shifts.arm(path, listings)
 
     def issue_auth_code(self) -> str:
         """Return a one-time auth_code for oauth2/access_token/."""
@@ -336,9 +363,9 @@ class FakeMarketingAPI:
         with self.lock:
             self._log.append(entry)
 
-    def _take_fault(self, path: str) -> Fault | None:
+    def _take_fault(self, path: str, params: Params) -> Fault | None:
         with self.lock:
-            return self.faults.take(path)
+            return self.faults.take(path, params.values)
 
     def _envelope(self, code: int, message: str, data: dict[str, Any]) -> tuple[_Reply, str]:
         request_id = self._new_request_id()
@@ -358,7 +385,9 @@ class FakeMarketingAPI:
                     self.tokens.check(token)
                 if params.body_error is not None:
                     raise params.body_error
-                data = route.handler(Call(self, path, method, params, token))
+                data = self.page_shifts.serve(
+                    Call(self, path, method, params, token), route.handler
+                )
             except ApiError as error:
                 return error.code, error.message, {}
         return OK, "OK", data
@@ -382,12 +411,19 @@ class FakeMarketingAPI:
                 )
             )
 
+        if url.path == AUTHORIZATION_PAGE and method == "GET":
+            status, text = authorization_redirect(self, params)
+            headers = {"Location": text} if status == 302 else {}
+            reply = _Reply(status, text.encode(), "text/plain; charset=utf-8", headers)
+            log(reply, None, None)
+            return reply
+
         if route is None:
             reply = _Reply(404, b"404 page not found", "text/plain; charset=utf-8")
             log(reply, None, None)
             return reply
 
-        fault = self._take_fault(api_path)
+        fault = self._take_fault(api_path, params)
         if fault is not None and fault.kind != "slow":
             return self._fault_reply(fault, log)
         if fault is not None:
