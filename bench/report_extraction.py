@@ -93,7 +93,7 @@ def record_key(stream: str, record: dict) -> tuple:
 
 def entity_truth(api: FakeMarketingAPI, stream: str) -> set[tuple]:
     """Keys of every object of an entity stream (deleted ones included), from the fake's data."""
-    rows = {"campaigns": api.data.campaigns, "ad_groups": api.data.adgroups, "ads": api.data.ads}
+    rows = {"campaigns": api.data.campaigns, "ad_groups": api.data.ad_groups, "ads": api.data.ads}
     return {(r["advertiser_id"], r[ENTITY_KEYS[stream]]) for r in rows[stream]}
 
 
@@ -181,6 +181,7 @@ def main() -> None:
             text=True,
             check=True,
             env=env,
+            cwd=args.tap_path,  # an old checkout's package wins over this one
         )
         catalog = json.loads(discovered.stdout)
         for stream in catalog["streams"]:
@@ -203,6 +204,7 @@ def main() -> None:
                 stderr=subprocess.DEVNULL,
                 check=True,
                 env=env,
+                cwd=args.tap_path,  # an old checkout's package wins over this one
             )
         wall = time.perf_counter() - started
         after = resource.getrusage(resource.RUSAGE_CHILDREN)

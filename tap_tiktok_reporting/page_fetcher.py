@@ -9,8 +9,8 @@ advertisers). Two numbers bound it:
 - `max_in_flight`: requests sent at once (threads). The shared rate limiter spaces their starts,
   so the pool only needs to cover the latency: about `max_requests_per_second` x seconds per
   request.
-- `max_pages_ahead`: pages fetched or being fetched but not yet read by the stream (twice
-  `max_in_flight` by default), so memory stays bounded however long the run.
+- `max_pages_ahead`: pages fetched or being fetched but not yet read by the stream
+  (`max_in_flight` plus a few by default), so memory stays bounded however long the run.
 
 Only HTTP, retries and JSON decoding run on the pool's threads; the stream's own work (typing
 rows, writing records and state) stays on the caller's thread, in order. Output is therefore
@@ -27,6 +27,9 @@ import threading
 import typing as t
 
 Context = t.Mapping[str, t.Any]
+
+# Pages a started listing may have fetched beyond the first pages of the listings after it.
+_SPARE_PAGES = 4
 
 
 @dataclasses.dataclass(frozen=True)
@@ -117,7 +120,7 @@ class PageFetcher:
             msg = "max_in_flight must be at least 1"
             raise ValueError(msg)
         self.max_in_flight = max_in_flight
-        self.max_pages_ahead = max(2 * max_in_flight, max_pages_ahead or 0)
+        self.max_pages_ahead = max(max_in_flight + _SPARE_PAGES, max_pages_ahead or 0)
         self._pool = _DaemonPool(max_in_flight, "tiktok-request")
 
     def close(self) -> None:

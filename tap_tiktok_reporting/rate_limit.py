@@ -14,7 +14,7 @@ if t.TYPE_CHECKING:
 
 # TikTok counts requests in a sliding second; spacing them a little wider than 1/rate keeps
 # network jitter from pushing rate+1 arrivals into one second.
-_SAFETY_MARGIN = 1.03
+_SAFETY_MARGIN = 1.05
 
 
 class RequestRateLimiter:

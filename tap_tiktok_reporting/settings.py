@@ -11,7 +11,7 @@ SANDBOX_API_ROOT = "https://sandbox-ads.tiktok.com/open_api/v1.3"
 
 DEFAULT_PAGE_SIZE = 1000
 DEFAULT_REQUESTS_PER_SECOND = 10.0
-DEFAULT_REQUESTS_IN_FLIGHT = 16
+DEFAULT_REQUESTS_IN_FLIGHT = 10
 DEFAULT_REQUEST_TIMEOUT = 60
 DEFAULT_MAX_RETRY_SECONDS = 300
 DEFAULT_LOOKBACK_DAYS = 7
@@ -180,7 +180,7 @@ CONFIG_SCHEMA = th.PropertiesList(
         title="Max requests in flight",
         description="Requests sent at once, across pages, date windows, advertisers. The rate "
         "limit needs about `max_requests_per_second` x TikTok's response time (in seconds) in "
-        "flight to be used fully. Pages fetched ahead are capped at twice this, so memory "
+        "flight to be used fully. Pages fetched ahead are capped at this plus 4, so memory "
         "stays bounded.",
     ),
     th.Property(

@@ -89,6 +89,7 @@ class FakeMarketingAPI:
         # Tracebacks of handler crashes: bugs in the fake, answered HTTP 500 so they show.
         self.errors: list[str] = []
         self._limiter = SlidingWindowLimiter(qps_limit)
+        self._qps_lock = threading.Lock()
         self._log: list[RequestLog] = []
         self._routes: dict[str, Route] = {}
         for route in default_routes() if routes is None else routes:
@@ -318,6 +319,20 @@ class FakeMarketingAPI:
         with self._flight_lock:
             return self._peak_in_flight
 
+    def wait_until_idle(self, quiet: float = 0.3, timeout: float = 10.0) -> None:
+        """Wait until no request has been in progress for `quiet` seconds (stragglers of a run)."""
+        deadline = time.monotonic() + timeout
+        quiet_since = time.monotonic()
+        while time.monotonic() < deadline:
+            with self._flight_lock:
+                busy = self._in_flight > 0
+            now = time.monotonic()
+            if busy:
+                quiet_since = now
+            elif now - quiet_since >= quiet:
+                return
+            time.sleep(0.02)
+
     @contextlib.contextmanager
     def in_flight(self) -> Iterator[None]:
         """Count one request as being answered for the duration of the block."""
@@ -373,13 +388,25 @@ class FakeMarketingAPI:
         payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
         return _Reply(200, payload, "application/json", {"X-Tt-Logid": request_id}), request_id
 
+    def _admit(self) -> bool:
+        """Count a request against the app's QPS as it arrives; False if over the limit."""
+        # Its own lock: a report being computed under `lock` must not delay arrivals.
+        with self._qps_lock:
+            return self._limiter.try_acquire()
+
     def _dispatch(
-        self, route: Route, path: str, method: str, params: Params, token: str | None
+        self,
+        route: Route,
+        path: str,
+        method: str,
+        params: Params,
+        token: str | None,
+        admitted: bool,
     ) -> tuple[int, str, dict]:
-        """Apply QPS limit, auth and the handler; returns (code, message, data)."""
+        """Apply the QPS verdict, auth and the handler; returns (code, message, data)."""
         with self.lock:
             try:
-                if not self._limiter.try_acquire():
+                if not admitted:
                     raise ApiError(QPS_LIMIT, qps_limit_message(self.app_id))
                 if route.needs_token:
                     self.tokens.check(token)
@@ -423,6 +450,8 @@ class FakeMarketingAPI:
             log(reply, None, None)
             return reply
 
+        # The gateway counts a request when it arrives, before any time spent answering it.
+        admitted = self._admit()
         fault = self._take_fault(api_path, params)
         if fault is not None and fault.kind != "slow":
             return self._fault_reply(fault, log)
@@ -439,7 +468,7 @@ class FakeMarketingAPI:
             (value for name, value in headers.items() if name.lower() == "access-token"), None
         )
         try:
-            code, message, data = self._dispatch(route, api_path, method, params, token)
+            code, message, data = self._dispatch(route, api_path, method, params, token, admitted)
         except Exception:
             with self.lock:
                 self.errors.append(traceback.format_exc())
