@@ -29,6 +29,8 @@ from tap_tiktok_reporting.connectivity import (
     timeouts,
 )
 from tap_tiktok_reporting.errors import (
+    RATE_LIMIT_PAUSE_SECONDS,
+    RATE_LIMITED_CODES,
     TRANSIENT_HTTP_STATUSES,
     ErrorClass,
     ErrorDetails,
@@ -269,6 +271,8 @@ class TikTokStream(RESTStream[int]):
         details = functools.partial(ErrorDetails, self.path, advertiser_id=advertiser_id)
         status = response.status_code
         if status in TRANSIENT_HTTP_STATUSES or status >= 500:
+            if status == requests.codes.too_many_requests:
+                self.tiktok_tap.rate_limiter.pause(RATE_LIMIT_PAUSE_SECONDS)
             raise TikTokTransientError(details(f"HTTP {status}"), response)
         if status >= 400:
             hint = "check api_base_url" if status == 404 else "check the settings"
@@ -303,6 +307,8 @@ class TikTokStream(RESTStream[int]):
             hint = self.authenticator.expired_token_hint
             raise self.permanent_error(dataclasses.replace(error, hint=hint))
         if kind is ErrorClass.TRANSIENT:
+            if code in RATE_LIMITED_CODES:
+                self.tiktok_tap.rate_limiter.pause(RATE_LIMIT_PAUSE_SECONDS)
             raise TikTokTransientError(error, response)
         raise self.permanent_error(dataclasses.replace(error, hint=hint_for(code)))
 

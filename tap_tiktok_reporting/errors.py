@@ -37,6 +37,10 @@ _TRANSIENT_CODES = frozenset(
 _TRANSIENT_RANGES = (range(51000, 54000),)
 #: HTTP statuses retried like transient codes: request timeout, rate limit, server faults.
 TRANSIENT_HTTP_STATUSES = frozenset({408, 429})
+#: Answers that mean the app's request rate is over its tier: the whole run pauses.
+RATE_LIMITED_CODES = frozenset({40016, 40100, 61000})
+#: TikTok's advice after a per-second breach: try again in the next second.
+RATE_LIMIT_PAUSE_SECONDS = 1.0
 
 _HINTS: dict[int, str] = {
     40000: "a request parameter is invalid; please report this as a tap bug",

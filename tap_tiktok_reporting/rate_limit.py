@@ -49,6 +49,15 @@ class RequestRateLimiter:
         if delay > 0:
             self._sleep(delay)
 
+    def pause(self, seconds: float) -> None:
+        """Start no request for `seconds`: TikTok said the app is over its limit.
+
+        Every caller waits, so requests in flight that were refused together retry spread
+        out again after the pause instead of all at once.
+        """
+        with self._lock:
+            self._next_slot = max(self._next_slot, self._clock() + seconds)
+
 
 #: Connections kept per host by default (requests' own default).
 DEFAULT_POOL_CONNECTIONS = 10

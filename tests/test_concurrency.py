@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import json
 import os
@@ -150,3 +151,26 @@ def truth(api):
                 for r in rows
             }
     return keys
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [Fault(kind="code", code=40100, times=1), Fault(kind="http", status=429, times=1)],
+    ids=["code-40100", "http-429"],
+)
+def test_a_rate_limit_answer_pauses_every_request_of_the_run(api, fault):
+    # With requests in flight, the refused one and the others must not all retry at once:
+    # nothing reaches the fake in the second after TikTok says the app is over its limit.
+    # The refusal goes first in the queue: the first matching fault is the one served.
+    api.inject(dataclasses.replace(fault, path="ad/get/", skip=2))
+    api.inject(Fault(kind="slow", delay=0.05, times=10**6))
+    config = tap_config(api, page_size=2, max_requests_in_flight=6)
+    out = run_sync(config, streams=["ads"])
+    assert len(out.records["ads"]) == len(api.data.ads)
+    refused = next(r for r in api.requests if r.fault in ("code", "http"))
+    later = [r.at for r in api.requests if r.at > refused.at]
+    answered_within = [at for at in later if at - refused.at < 0.9]
+    # Requests already past the limiter when the answer came may still land (at most the
+    # others in flight); none is started in the pause.
+    assert len(answered_within) <= 5
+    assert later and max(later) - refused.at >= 0.9

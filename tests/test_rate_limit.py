@@ -175,3 +175,20 @@ def test_every_request_of_a_run_waits_for_the_one_shared_limiter(api, monkeypatc
 def test_rate_must_be_positive():
     with pytest.raises(ValueError, match="positive"):
         RequestRateLimiter(0)
+
+
+def test_a_pause_holds_every_caller_then_spacing_resumes():
+    clock = FakeClock()
+    limiter = RequestRateLimiter(10, clock=clock, sleep=clock.sleep)
+    limiter.acquire()
+    paused_at = clock()
+    limiter.pause(1.0)
+    starts = []
+    for _ in range(3):
+        limiter.acquire()
+        starts.append(clock())
+    assert starts[0] == pytest.approx(paused_at + 1.0)
+    assert starts[2] - starts[0] == pytest.approx(2 * limiter.interval)
+    limiter.pause(0.0)  # a pause that ends before the next slot changes nothing
+    limiter.acquire()
+    assert clock() == pytest.approx(starts[2] + limiter.interval)
