@@ -175,7 +175,8 @@ class _Pipeline:
         number = 1
         while listing.total_pages is None or number <= listing.total_pages:
             page = self._result(listing, number)
-            listing.futures.pop(number)
+            # Forget the page's future everywhere, or its rows stay referenced all run long.
+            self._outstanding.discard(listing.futures.pop(number))
             self._ahead -= 1
             # Objects created while paging can raise the page count: follow the newest figure.
             listing.total_pages = max(listing.total_pages or 1, page.total_pages)
