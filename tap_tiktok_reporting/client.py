@@ -180,28 +180,26 @@ class TikTokStream(RESTStream[int]):
     # Listings
 
     def request_records(self, context: Context | None) -> t.Iterable[dict]:
-        """Every row of one listing (all pages of one query), each key only once.
+        """Every row of one listing (all pages of one query), each key only once."""
+        yield from self.unique_rows(super().request_records(context), set())
+
+    def unique_rows(
+        self, rows: t.Iterable[dict[str, t.Any]], seen: set[t.Hashable]
+    ) -> t.Iterator[dict[str, t.Any]]:
+        """`rows` less those whose key is in `seen`, which collects the keys let through.
 
         TikTok pages by offset: an object created while the tap pages pushes the rest of the
-        listing down, so a page can begin with the previous page's last row. Keys are kept
-        for the current listing only and dropped when it ends.
+        listing down, so a page can begin with the previous page's last row. `seen` lives as
+        long as one listing (with its retries), no longer.
         """
-        seen: set[t.Hashable] = set()
-        repeated = 0
-        for row in super().request_records(context):
-            key = self.listing_key(row)
-            if key is not None:
-                if key in seen:
-                    repeated += 1
-                    continue
+        key_of = self.listing_key
+        for row in rows:
+            key = key_of(row)
+            if key is None:
+                yield row
+            elif key not in seen:
                 seen.add(key)
-            yield row
-        if repeated:
-            self.logger.info(
-                "Skipped %d %s rows repeated across pages (objects were created while paging)",
-                repeated,
-                self.name,
-            )
+                yield row
 
     def listing_key(self, row: dict[str, t.Any]) -> t.Hashable | None:
         """What identifies a row within one listing: its primary key (None: not de-duplicated)."""
@@ -407,17 +405,6 @@ class AdvertiserPartitionedStream(TikTokStream):
         if self._pipeline is None or not self._pipeline.is_next(advertiser_id):
             self._pipeline = _StreamPipeline(self, advertiser_id)
         yield from self._pipeline.take(advertiser_id)
-
-    def unique_rows(self, pages: t.Iterable[list[dict[str, t.Any]]]) -> t.Iterator[dict]:
-        """The rows of one listing's pages, each key once (pages shift as objects are created)."""
-        seen: set[t.Hashable] = set()
-        key_of = self.listing_key
-        for rows in pages:
-            for row in rows:
-                key = key_of(row)
-                if key is None or key not in seen:
-                    seen.add(key)
-                    yield row
 
 
 class _StreamPipeline:

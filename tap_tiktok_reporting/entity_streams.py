@@ -119,7 +119,7 @@ class EntityStream(AdvertiserPartitionedStream, ConvertedStream):
         bookmark = self.bookmark(context)
         without_time = 0
         for _listing, pages in self.fetched_listings(context):
-            for row in self.unique_rows(pages):
+            for row in self.unique_rows(itertools.chain.from_iterable(pages), set()):
                 record = convert_record(row, self.converters)
                 modified = record.setdefault("modify_time", None)
                 if modified is None:

@@ -85,8 +85,6 @@ def hour_converter(time_zone: datetime.tzinfo) -> Converter:
     return to_local_timestamp
 
 
-_Decimal = decimal.Decimal
-_NUMERIC_KINDS = (MetricKind.COUNT, MetricKind.DECIMAL)
 _METRIC_CONVERTERS: dict[MetricKind | None, Converter] = {
     MetricKind.COUNT: to_count,
     MetricKind.DECIMAL: to_decimal,
@@ -135,52 +133,15 @@ class ReportRowFlattener:
             (dim, dimension_converters.get(dimension_kind(dim), to_text))
             for dim in definition.dimensions
         ]
-        metrics = definition.metrics
-        kinds = {m: metric_kind(m) for m in metrics}
-        # Key order of every record: advertiser, metrics, dimensions (as the schema lists them).
-        self._keys = (
-            "advertiser_id",
-            *metrics,
-            *(d for d in definition.dimensions if d not in kinds),
-        )
-        self._counts = tuple(m for m in metrics if kinds[m] is MetricKind.COUNT)
-        self._decimals = tuple(m for m in metrics if kinds[m] is MetricKind.DECIMAL)
-        self._texts = tuple(m for m in metrics if kinds[m] not in _NUMERIC_KINDS)
+        self._metrics = [(m, _METRIC_CONVERTERS[metric_kind(m)]) for m in definition.metrics]
 
     def flatten(self, row: dict[str, t.Any], advertiser_id: str) -> dict[str, t.Any]:
-        """One record: the advertiser, every dimension, every requested metric (None if absent).
-
-        The loops below are `to_count`, `to_decimal` and `to_text` written out for TikTok's
-        usual strings, falling back to those functions for anything else: this runs for every
-        value of every row.
-        """
+        """One record: the advertiser, every dimension, every requested metric (None if absent)."""
         dims = row.get("dimensions") or {}
         metrics = row.get("metrics") or {}
-        get = metrics.get
-        record = dict.fromkeys(self._keys)
-        record["advertiser_id"] = advertiser_id
-        for name in self._counts:
-            value = get(name)
-            if value.__class__ is str:
-                try:
-                    record[name] = int(value)
-                    continue
-                except ValueError:
-                    pass
-            record[name] = to_count(value)
-        for name in self._decimals:
-            value = get(name)
-            if value.__class__ is str and value not in _NON_VALUES:
-                try:
-                    number = _Decimal(value)
-                except decimal.InvalidOperation:
-                    record[name] = _lenient_decimal(value)
-                else:
-                    record[name] = number if number.is_finite() else None
-            else:
-                record[name] = _lenient_decimal(value)
-        for name in self._texts:
-            record[name] = to_text(get(name))
+        record: dict[str, t.Any] = {"advertiser_id": advertiser_id}
+        for name, convert in self._metrics:
+            record[name] = convert(metrics.get(name))
         for name, convert in self._dimensions:
             record[name] = convert(dims.get(name)) if name != "advertiser_id" else advertiser_id
         return record

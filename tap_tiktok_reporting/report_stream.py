@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import itertools
 import typing as t
 
 from singer_sdk.helpers.conform import TypeConformanceLevel
@@ -195,18 +196,12 @@ class ReportStream(AdvertiserPartitionedStream):
         large is read again in halves. Rows out before a refusal are not sent twice.
         """
         emitted: set[t.Hashable] = set()
-        key_of = self.listing_key
         refusals_left = _MAX_REFUSALS_PER_QUERY
         attempts: list[tuple[Context, t.Iterator[list[dict[str, t.Any]]]]] = [(listing, pages)]
         while attempts:
             context, attempt_pages = attempts.pop(0)
             try:
-                for rows in attempt_pages:
-                    for row in rows:
-                        key = key_of(row)
-                        if key is None or key not in emitted:
-                            emitted.add(key)
-                            yield row
+                yield from self.unique_rows(itertools.chain.from_iterable(attempt_pages), emitted)
             except RefusedMetricsError as refused:
                 refusals_left -= 1
                 if refusals_left < 0:
@@ -250,7 +245,8 @@ class ReportStream(AdvertiserPartitionedStream):
 
     def listing_key(self, row: dict[str, t.Any]) -> t.Hashable | None:
         """A report row is identified within its query by its dimension values."""
-        return tuple(sorted((row.get("dimensions") or {}).items())) or None
+        # TikTok writes a query's dimensions in one order, so their values alone tell rows apart.
+        return tuple((row.get("dimensions") or {}).values()) or None
 
     def due_range(self, context: Context) -> DateWindow | None:
         """Dates to read for this advertiser now."""
