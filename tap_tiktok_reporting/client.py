@@ -426,15 +426,13 @@ class _StreamPipeline:
         self._next = next(self._listings, None)
 
     def is_next(self, advertiser_id: str) -> bool:
-        """Whether this advertiser's listings come next (or nothing is left that is not)."""
-        if self._next is None:
-            return False
-        return self._next[0]["advertiser_id"] == advertiser_id
+        """Whether a listing of this advertiser comes next."""
+        return self._next is not None and self._next[0]["advertiser_id"] == advertiser_id
 
     def take(
         self, advertiser_id: str
     ) -> t.Iterator[tuple[Context, t.Iterator[list[dict[str, t.Any]]]]]:
         """The advertiser's listings; the first listing of the next advertiser stays queued."""
-        while self._next is not None and self._next[0]["advertiser_id"] == advertiser_id:
+        while self.is_next(advertiser_id):
             yield self._next
             self._advance()
