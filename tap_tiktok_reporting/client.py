@@ -253,7 +253,7 @@ class TikTokStream(RESTStream[int]):
         )
         response = self._send_with_retries(prepared, context)
         data = tiktok_body(response).get("data") or {}
-        rows = list(self.parse_response(response))
+        rows = self.page_rows(response, context)
         page_info = data.get("page_info") or {}
         try:
             total_pages = int(page_info.get("total_page") or 1) if self.paginated else 1
@@ -261,7 +261,15 @@ class TikTokStream(RESTStream[int]):
             total_pages = 1
         return Page(rows=rows, total_pages=total_pages)
 
+    def page_rows(self, response: requests.Response, context: Context) -> list[dict[str, t.Any]]:
+        """The rows of a checked response, as the stream's records are read from them."""
+        return list(self.parse_response(response))
+
     # Response checking
+
+    def decode_body(self, content: bytes) -> t.Any:
+        """The response body as JSON (raises msgspec.DecodeError)."""
+        return msgspec.json.decode(content)
 
     def validate_response(self, response: requests.Response) -> None:
         """Check the HTTP status, then the body's `code`; keep the decoded body for parsing."""
@@ -276,7 +284,7 @@ class TikTokStream(RESTStream[int]):
             hint = "check api_base_url" if status == 404 else "check the settings"
             raise TikTokAPIError(details(f"HTTP {status}", hint=hint))
         try:
-            body = msgspec.json.decode(response.content)
+            body = self.decode_body(response.content)
         except msgspec.DecodeError:
             problem = f"the response is not valid JSON ({len(response.content)} bytes)"
             raise TikTokTransientError(details(problem), response) from None

@@ -14,6 +14,7 @@ from tap_tiktok_reporting.report_catalog import MetricKind, dimension_kind, metr
 
 if t.TYPE_CHECKING:
     from tap_tiktok_reporting.report_definitions import ReportDefinition
+    from tap_tiktok_reporting.report_pages import TypedReportRows
 
 # TikTok's ways of saying "no value" ("-" for non-aggregable values, "<5" for tiny counts).
 _NON_VALUES = frozenset({"", "-", "--", "N/A", "n/a", "null", "None"})
@@ -134,6 +135,30 @@ class ReportRowFlattener:
             for dim in definition.dimensions
         ]
         self._metrics = [(m, _METRIC_CONVERTERS[metric_kind(m)]) for m in definition.metrics]
+
+    def flatten_page(
+        self, rows: list[t.Any], advertiser_id: str, typed: TypedReportRows
+    ) -> list[dict[str, t.Any]]:
+        """A page's records, from typed rows (`typed.decode`) or from plain JSON rows."""
+        if rows and rows[0].__class__ is typed.row_type:
+            return [self.flatten_typed(row, advertiser_id, typed) for row in rows]
+        return [self.flatten(row, advertiser_id) for row in rows]
+
+    def flatten_typed(
+        self, row: t.Any, advertiser_id: str, typed: TypedReportRows
+    ) -> dict[str, t.Any]:
+        """`flatten` for a row decoded by `typed`, whose numbers are typed already."""
+        record: dict[str, t.Any] = {"advertiser_id": advertiser_id}
+        record.update(zip(typed.metric_names, typed.metric_values(row), strict=True))
+        for name in typed.text_metrics:
+            value = record[name]
+            if value is not None and value.strip() in _NON_VALUES:
+                record[name] = None
+        for (name, convert), value in zip(
+            self._dimensions, typed.dimension_values(row), strict=True
+        ):
+            record[name] = convert(value) if name != "advertiser_id" else advertiser_id
+        return record
 
     def flatten(self, row: dict[str, t.Any], advertiser_id: str) -> dict[str, t.Any]:
         """One record: the advertiser, every dimension, every requested metric (None if absent)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import itertools
+import operator
 import typing as t
 
 from singer_sdk.helpers.conform import TypeConformanceLevel
@@ -19,10 +20,12 @@ from tap_tiktok_reporting.errors import (
 )
 from tap_tiktok_reporting.report_catalog import invalid_metric_fields
 from tap_tiktok_reporting.report_definitions import ReportDefinition, ReportFilter
+from tap_tiktok_reporting.report_pages import TypedReportRows
 from tap_tiktok_reporting.report_rows import ReportRowFlattener, report_schema
 from tap_tiktok_reporting.settings import DEFAULT_LOOKBACK_DAYS
 
 if t.TYPE_CHECKING:
+    import requests
     from singer_sdk.helpers.types import Context
     from singer_sdk.singerlib import MetadataMapping
 
@@ -65,6 +68,8 @@ class ReportStream(AdvertiserPartitionedStream):
         # What this run asks TikTok for: the definition's metrics less any TikTok refused.
         self.requested_metrics: tuple[str, ...] = definition.metrics
         self._flatteners: dict[str, ReportRowFlattener] = {}
+        self.typed_rows = TypedReportRows(definition.metrics, definition.dimensions)
+        self._dimension_values = operator.itemgetter(*definition.dimensions)
 
     @property
     def metadata(self) -> MetadataMapping:
@@ -155,6 +160,16 @@ class ReportStream(AdvertiserPartitionedStream):
             self._flatteners[advertiser_id] = ReportRowFlattener(self.definition, zone)
         return self._flatteners[advertiser_id]
 
+    def decode_body(self, content: bytes) -> t.Any:
+        """A page with typed rows when its values allow it (see report_pages.py)."""
+        return self.typed_rows.decode(content) or super().decode_body(content)
+
+    def page_rows(self, response: requests.Response, context: Context) -> list[dict[str, t.Any]]:
+        """The page's records, flattened and typed on the fetcher's thread."""
+        advertiser_id = context["advertiser_id"]
+        rows = list(self.parse_response(response))
+        return self.flattener(advertiser_id).flatten_page(rows, advertiser_id, self.typed_rows)
+
     def listings(self, partition: Context) -> t.Iterable[dict[str, t.Any]]:
         """Lifetime: one query. Otherwise one query per due date window."""
         if self.definition.is_lifetime:
@@ -179,11 +194,8 @@ class ReportStream(AdvertiserPartitionedStream):
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
         """Each listing's rows; after each window, the bookmark moves to its last date."""
         context = dict(context or {})
-        advertiser_id = context["advertiser_id"]
-        flatten = self.flattener(advertiser_id).flatten
         for listing, pages in self.fetched_listings(context):
-            for row in self.listing_rows(listing, pages):
-                yield flatten(row, advertiser_id)
+            yield from self.listing_rows(listing, pages)
             if not self.definition.is_lifetime:
                 self.checkpoint(context, datetime.date.fromisoformat(listing["end_date"]))
 
@@ -244,9 +256,8 @@ class ReportStream(AdvertiserPartitionedStream):
         )
 
     def listing_key(self, row: dict[str, t.Any]) -> t.Hashable | None:
-        """A report row is identified within its query by its dimension values."""
-        # TikTok writes a query's dimensions in one order, so their values alone tell rows apart.
-        return tuple((row.get("dimensions") or {}).values()) or None
+        """A report record is identified within its query by its dimension values."""
+        return self._dimension_values(row)
 
     def due_range(self, context: Context) -> DateWindow | None:
         """Dates to read for this advertiser now."""
