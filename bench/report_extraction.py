@@ -18,6 +18,7 @@ peers were measured on: the built-in ad-level daily report (about 55 metrics), 5
 from __future__ import annotations
 
 import argparse
+import collections
 import datetime
 import http.client
 import json
@@ -129,6 +130,17 @@ def serve_only_seconds(api: FakeMarketingAPI) -> float:
     return elapsed
 
 
+def print_timeline(api: FakeMarketingAPI, started_at: float) -> None:
+    """Requests answered in each second of the run, by endpoint (where the pipe ran dry)."""
+    seconds: dict[int, collections.Counter[str]] = collections.defaultdict(collections.Counter)
+    for entry in api.requests:
+        seconds[int(entry.at - started_at)][entry.path.split("/")[0]] += 1
+    for second in range(max(seconds, default=-1) + 1):
+        counts = seconds.get(second, collections.Counter())
+        detail = ", ".join(f"{path} {n}" for path, n in sorted(counts.items()))
+        print(f"  second {second:3d}: {sum(counts.values()):3d}  {detail}")
+
+
 def watch_peak_rss(process: subprocess.Popen) -> int:
     """The process's own peak RSS in kB, read from /proc until it ends.
 
@@ -169,6 +181,9 @@ def main() -> None:
     parser.add_argument("--streams", default="ad_report_daily", help="comma-separated streams")
     parser.add_argument("--devnull", action="store_true", help="write records to /dev/null")
     parser.add_argument("--serve-only", action="store_true", help="also time the fake alone")
+    parser.add_argument(
+        "--timeline", action="store_true", help="also print requests per second, by path"
+    )
     parser.add_argument("--save", help="keep the tap's standard output in this file")
     parser.add_argument("--tap-path", help="run the tap package found under this directory")
     args = parser.parse_args()
@@ -219,7 +234,7 @@ def main() -> None:
 
         output_path = Path(os.devnull) if args.devnull else Path(args.save or Path(tmp) / "out")
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        started = time.perf_counter()
+        started, started_at = time.perf_counter(), time.time()
         with output_path.open("wb") as output:
             tap = subprocess.Popen(
                 [*command, "--config", str(config_path), "--catalog", str(catalog_path)],
@@ -285,6 +300,8 @@ def main() -> None:
             "(whole process, start-up included)"
         )
         print(f"tap peak RSS      {peak_rss_kb / 1024:.0f} MB")
+        if args.timeline:
+            print_timeline(api, started_at)
         if args.serve_only:
             api.clear_faults()
             api.qps_limit = None

@@ -41,6 +41,7 @@ from tap_tiktok_reporting.errors import (
 )
 from tap_tiktok_reporting.page_fetcher import Page
 from tap_tiktok_reporting.rate_limit import rate_limited_session
+from tap_tiktok_reporting.run_pipeline import RunPipeline
 from tap_tiktok_reporting.settings import (
     DEFAULT_MAX_RETRY_SECONDS,
     DEFAULT_PAGE_SIZE,
@@ -382,10 +383,6 @@ class AdvertiserPartitionedStream(TikTokStream):
     partition loop still keeps the rate limit busy.
     """
 
-    def __init__(self, tap: TapTikTok, *args: t.Any, **kwargs: t.Any) -> None:
-        super().__init__(tap, *args, **kwargs)
-        self._pipeline: _StreamPipeline | None = None
-
     @property
     def partitions(self) -> list[dict[str, str]]:
         """One context per advertiser, resolved (and maybe discovered) once per run."""
@@ -408,39 +405,16 @@ class AdvertiserPartitionedStream(TikTokStream):
     def fetched_listings(
         self, partition: Context
     ) -> t.Iterator[tuple[Context, t.Iterator[list[dict[str, t.Any]]]]]:
-        """The advertiser's listings, each with its pages of rows, fetched ahead with the rest."""
+        """The advertiser's listings, each with its pages of rows, fetched ahead with the rest.
+
+        The run's pipeline plans every selected stream's listings in sync order, so the next
+        stream's pages are fetched while this one's are written.
+        """
         advertiser_id = partition["advertiser_id"]
-        if self._pipeline is None or not self._pipeline.is_next(advertiser_id):
-            self._pipeline = _StreamPipeline(self, advertiser_id)
-        yield from self._pipeline.take(advertiser_id)
-
-
-class _StreamPipeline:
-    """One stream's listings over every advertiser from a given one on, fetched ahead in order."""
-
-    def __init__(self, stream: AdvertiserPartitionedStream, first_advertiser: str) -> None:
-        ids = [p["advertiser_id"] for p in stream.partitions]
-        start = ids.index(first_advertiser) if first_advertiser in ids else 0
-        plan = (
-            listing
-            for partition in stream.partitions[start:]
-            for listing in stream.listings(partition)
-        )
-        self._listings = stream.tiktok_tap.page_fetcher.listings(stream.fetch_page, plan)
-        self._next: tuple[Context, t.Iterator[list[dict[str, t.Any]]]] | None = None
-        self._advance()
-
-    def _advance(self) -> None:
-        self._next = next(self._listings, None)
-
-    def is_next(self, advertiser_id: str) -> bool:
-        """Whether a listing of this advertiser comes next."""
-        return self._next is not None and self._next[0]["advertiser_id"] == advertiser_id
-
-    def take(
-        self, advertiser_id: str
-    ) -> t.Iterator[tuple[Context, t.Iterator[list[dict[str, t.Any]]]]]:
-        """The advertiser's listings; the first listing of the next advertiser stays queued."""
-        while self.is_next(advertiser_id):
-            yield self._next
-            self._advance()
+        tap = self.tiktok_tap
+        if tap.run_pipeline is None or not tap.run_pipeline.serves(self, advertiser_id):
+            streams = [
+                s for s in tap.streams_in_sync_order() if isinstance(s, AdvertiserPartitionedStream)
+            ]
+            tap.run_pipeline = RunPipeline(tap.page_fetcher, streams, self, advertiser_id)
+        yield from tap.run_pipeline.take(self, advertiser_id)

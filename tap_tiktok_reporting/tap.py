@@ -39,6 +39,8 @@ from tap_tiktok_reporting.singer_output import BufferedMsgSpecWriter
 if t.TYPE_CHECKING:
     from singer_sdk.streams import Stream
 
+    from tap_tiktok_reporting.run_pipeline import RunPipeline
+
 _GC_YOUNG_THRESHOLD = 50_000
 
 # `tap-tiktok --help`, in place of the SDK's stock "Execute the Singer tap.".
@@ -63,6 +65,7 @@ class TapTikTok(Tap):
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         # Set first: the SDK's constructor may already build the streams (`discover_streams`).
         self.input_checked = not kwargs.get("validate_config", True)
+        self.run_pipeline: RunPipeline | None = None
         super().__init__(*args, **kwargs)
         protect_secrets(self.config)  # before anything can log: redacted at every log level
         self.check_input()  # bad config is refused before any request, also in --discover
@@ -193,6 +196,15 @@ class TapTikTok(Tap):
                     "so the tap can authenticate"
                 ],
             )
+
+    def streams_in_sync_order(self) -> list[Stream]:
+        """The streams `sync_all` syncs, in its order (the SDK's rule: selected, not children)."""
+        return [
+            stream
+            for stream in self.streams.values()
+            if (stream.selected or stream.has_selected_descendents)
+            and not stream.parent_stream_type
+        ]
 
     def sync_all(self) -> None:
         """Check credentials and resolve advertisers first, then sync every selected stream."""

@@ -48,6 +48,25 @@ def test_requests_go_out_together_and_the_output_is_that_of_one_at_a_time(api):
     assert len(together.records["ad_report_daily"]) > 50
 
 
+def test_the_next_streams_pages_are_fetched_while_this_ones_are_read(api):
+    api.inject(Fault(kind="slow", delay=0.1, times=10**6))
+    out = run_sync(
+        tap_config(api, max_requests_in_flight=8, page_size=2, **WINDOW),
+        streams=["campaigns", "ad_report_daily"],
+    )
+    # The streams come out one after the other, as a one-at-a-time run writes them.
+    kinds = [m["stream"] for m in out.messages if m["type"] == "RECORD"]
+    first, second = dict.fromkeys(kinds)
+    assert kinds == [first] * kinds.count(first) + [second] * kinds.count(second)
+    # But the second stream's first pages went out before the first stream's last ones (its
+    # pages 2 and on, which go out once page 1 gave the page count).
+    path_of = {"campaigns": "campaign/get/", "ad_report_daily": REPORT_PATH}
+    paths = [r.path for r in api.requests if r.method == "GET"]
+    last_of_first = max(i for i, path in enumerate(paths) if path == path_of[first])
+    assert paths.index(path_of[second]) < last_of_first
+    assert len(out.records["campaigns"]) == len(api.data.campaigns)
+
+
 def test_the_shared_limit_holds_with_many_requests_in_flight(api):
     api.qps_limit = 10
     api.inject(Fault(kind="slow", delay=0.2, times=10**6))
