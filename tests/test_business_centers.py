@@ -126,6 +126,23 @@ def test_discover_business_centers_adds_every_bcs_advertisers_to_the_authorized(
     }
 
 
+def test_listed_bcs_come_before_discovered_ones_and_the_authorized_last(api, tmp_path):
+    first, second = api.data.business_centers
+    result, out = sync(
+        tmp_path,
+        api,
+        ["advertisers"],
+        advertiser_ids=None,
+        business_center_ids=[second.bc_id],
+        discover_business_centers=True,
+    )
+    assert result.returncode == 0, result.stderr
+    # Listed BCs are taken as they are: the authorized advertisers are not added.
+    want = [*second.advertiser_ids, *first.advertiser_ids]
+    assert [r["advertiser_id"] for r in out.records["advertisers"]] == want
+    assert api.count("oauth2/advertiser/get/") == 0
+
+
 def test_discovery_without_app_credentials_takes_the_bcs_advertisers(api, tmp_path):
     result, out = sync(
         tmp_path,
