@@ -56,6 +56,12 @@ ADVERTISER_FIELDS: dict[str, th.JSONTypeHelper] = {
     "promotion_center_province": _TEXT,
     "brand": _TEXT,
 }
+#: Added by the tap: the Business Center the run found the advertiser in (null: not through one).
+BUSINESS_CENTER_ID = "business_center_id"
+ADVERTISER_STREAM_FIELDS: dict[str, th.JSONTypeHelper] = {
+    **ADVERTISER_FIELDS,
+    BUSINESS_CENTER_ID: _TEXT,
+}
 
 _OBJECT_TIMES: dict[str, th.JSONTypeHelper] = {
     "create_time": _TIMESTAMP,

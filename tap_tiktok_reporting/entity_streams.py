@@ -18,7 +18,8 @@ from tap_tiktok_reporting.conversions import (
 from tap_tiktok_reporting.entity_schemas import (
     AD_FIELDS,
     AD_GROUP_FIELDS,
-    ADVERTISER_FIELDS,
+    ADVERTISER_STREAM_FIELDS,
+    BUSINESS_CENTER_ID,
     CAMPAIGN_FIELDS,
     schema_of,
 )
@@ -44,14 +45,17 @@ class ConvertedStream(TikTokStream):
 
 
 class AdvertisersStream(ConvertedStream):
-    """Every selected advertiser's account details, from `/advertiser/info/` in batches of 100."""
+    """Every advertiser's account details, from `/advertiser/info/` in batches of 100.
+
+    Each record also says which Business Center the run found the advertiser in, if any.
+    """
 
     name = "advertisers"
     path = "advertiser/info/"
     primary_keys = ("advertiser_id",)
     replication_key = None
     paginated = False
-    schema = schema_of(ADVERTISER_FIELDS, required=["advertiser_id"])
+    schema = schema_of(ADVERTISER_STREAM_FIELDS, required=["advertiser_id"])
 
     def request_params(self, context: Context | None) -> dict[str, t.Any]:
         """The batch of advertiser ids."""
@@ -65,9 +69,10 @@ class AdvertisersStream(ConvertedStream):
                 yield convert_record(row, self.converters)
 
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
-        """The run's advertiser profiles, fetched once and shared with the report streams."""
-        for profile in self.tiktok_tap.advertiser_profiles.values():
-            yield dict(profile)
+        """The run's advertiser profiles (fetched once, shared with the report streams)."""
+        business_centers = self.tiktok_tap.run_advertisers.business_centers
+        for advertiser_id, profile in self.tiktok_tap.advertiser_profiles.items():
+            yield {**profile, BUSINESS_CENTER_ID: business_centers.get(advertiser_id)}
 
 
 class EntityStream(AdvertiserPartitionedStream, ConvertedStream):

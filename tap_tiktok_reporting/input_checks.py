@@ -24,7 +24,7 @@ InputFileRole = t.Literal["config", "state", "catalog"]
 
 DATE_EXAMPLE = "2025-01-31"
 API_ROOT_EXAMPLE = "https://business-api.tiktok.com/open_api/v1.3"
-ADVERTISER_ID_EXAMPLE = '"7000000000000000001"'
+TIKTOK_ID_EXAMPLE = '"7000000000000000001"'
 _DATE_PREFIX = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _DIGITS = re.compile(r"[0-9]+")
 
@@ -118,7 +118,10 @@ def config_problems(config: Mapping[str, t.Any], known_settings: Collection[str]
         )
     if problem := _api_base_url_problem(config.get("api_base_url")):
         errors.append(problem)
-    errors += _advertiser_id_problems(config.get("advertiser_ids"))
+    errors += _id_problems("advertiser_ids", config.get("advertiser_ids"), "an advertiser")
+    errors += _id_problems(
+        "business_center_ids", config.get("business_center_ids"), "a Business Center"
+    )
     return ConfigProblems(errors=errors, warnings=_unknown_setting_warnings(config, known_settings))
 
 
@@ -165,8 +168,8 @@ def _without_userinfo(url: str) -> str:
     return re.sub(r"(?<=://)[^/@]*@", "***@", url)
 
 
-def _advertiser_id_problems(ids: t.Any) -> list[str]:
-    """One line per `advertiser_ids` entry that is not a TikTok advertiser id."""
+def _id_problems(setting: str, ids: t.Any, kind: str) -> list[str]:
+    """One line per entry of an id list setting that is not a TikTok id (a string of digits)."""
     if not isinstance(ids, list):
         return []  # unset, or a wrong type the JSON Schema names
     problems = []
@@ -175,8 +178,8 @@ def _advertiser_id_problems(ids: t.Any) -> list[str]:
         if digits and _DIGITS.fullmatch(str(value).strip()):
             continue
         problems.append(
-            f"advertiser_ids[{index}] {value!r} is not an advertiser id: TikTok's ids are "
-            f"strings of digits, e.g. {ADVERTISER_ID_EXAMPLE}"
+            f"{setting}[{index}] {value!r} is not {kind} id: TikTok's ids are "
+            f"strings of digits, e.g. {TIKTOK_ID_EXAMPLE}"
         )
     return problems
 

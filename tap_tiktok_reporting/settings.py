@@ -70,7 +70,7 @@ CONFIG_SCHEMA = th.PropertiesList(
         th.StringType,
         title="App ID",
         description="The developer app's id. Needed to discover advertisers (when "
-        "`advertiser_ids` is empty) and to refresh tokens.",
+        "`advertiser_ids` and `business_center_ids` are empty) and to refresh tokens.",
     ),
     th.Property(
         "secret",
@@ -93,9 +93,25 @@ CONFIG_SCHEMA = th.PropertiesList(
         # Integers too: YAML and env vars turn unquoted ids into numbers; both mean the same id.
         th.ArrayType(th.CustomType({"type": ["string", "integer"]})),
         title="Advertiser IDs",
-        description="Advertisers to extract. When empty, every advertiser the token is "
-        "authorized for is discovered through `/oauth2/advertiser/get/` (needs `app_id` and "
-        "`secret`; not available in the sandbox).",
+        description="Advertisers to extract. When both this and `business_center_ids` are "
+        "empty, every advertiser the token is authorized for is discovered through "
+        "`/oauth2/advertiser/get/` (needs `app_id` and `secret`; not available in the sandbox).",
+    ),
+    th.Property(
+        "business_center_ids",
+        # Integers too, as for advertiser_ids: YAML and env vars turn unquoted ids into numbers.
+        th.ArrayType(th.CustomType({"type": ["string", "integer"]})),
+        title="Business Center IDs",
+        description="Business Centers whose advertisers to extract (every `ADVERTISER` asset "
+        "of each, from `/bc/asset/get/`), added to `advertiser_ids`.",
+    ),
+    th.Property(
+        "discover_business_centers",
+        th.BooleanType,
+        default=False,
+        title="Discover Business Centers",
+        description="Also extract the advertisers of every Business Center the token's user "
+        "belongs to (`/bc/get/`), added to the other advertisers.",
     ),
     th.Property(
         "start_date",

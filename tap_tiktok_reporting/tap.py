@@ -14,7 +14,7 @@ from singer_sdk import Tap
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
 
 from tap_tiktok_reporting import clock, input_checks
-from tap_tiktok_reporting.advertiser_discovery import resolve_advertiser_ids
+from tap_tiktok_reporting.advertiser_discovery import RunAdvertisers, resolve_advertisers
 from tap_tiktok_reporting.auth import TikTokAuthenticator
 from tap_tiktok_reporting.connectivity import FirstContact
 from tap_tiktok_reporting.entity_streams import ENTITY_STREAM_TYPES, AdvertisersStream
@@ -179,9 +179,14 @@ class TapTikTok(Tap):
         )
 
     @functools.cached_property
+    def run_advertisers(self) -> RunAdvertisers:
+        """The advertisers this run extracts and where they were found, resolved once."""
+        return resolve_advertisers(self)
+
+    @functools.cached_property
     def advertiser_ids(self) -> list[str]:
         """The advertisers this run extracts, discovered once if not configured."""
-        return resolve_advertiser_ids(self)
+        return list(self.run_advertisers.ids)
 
     def check_credentials(self) -> None:
         """Refuse to sync without a way to authenticate, before any request."""

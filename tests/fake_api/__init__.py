@@ -1,6 +1,6 @@
 """A fake TikTok Marketing API (v1.3) for testing tap-tiktok; standard library only."""
 
-from .dataset import Dataset, DatasetSpec
+from .dataset import BusinessCenterSpec, Dataset, DatasetSpec
 from .errors import ApiError
 from .faults import Fault
 from .routes import Call, Route
@@ -8,6 +8,7 @@ from .server import FakeMarketingAPI, RequestLog
 
 __all__ = [
     "ApiError",
+    "BusinessCenterSpec",
     "Call",
     "Dataset",
     "DatasetSpec",

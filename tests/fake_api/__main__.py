@@ -3,11 +3,12 @@
 Usage (from the repository root)::
 
     python -m tests.fake_api --port 8080 --seed 1 --advertisers 3 \
-        [--campaigns 4] [--adgroups 2] [--ads 3] [--qps 10]
+        [--campaigns 4] [--adgroups 2] [--ads 3] [--qps 10] [--bc-advertisers 0]
 
 --campaigns is per advertiser, --adgroups per campaign, --ads per ad group; --qps 0 disables
-the QPS limit; --port 0 takes a free port. It prints the base URL, app_id, secret, access token,
-advertiser ids and a one-time auth_code (fake credentials, safe to print).
+the QPS limit; --port 0 takes a free port; --bc-advertisers N adds a Business Center holding N
+advertisers that only it reaches. It prints the base URL, app_id, secret, access token,
+advertiser ids, Business Center ids and a one-time auth_code (fake credentials, safe to print).
 
 To try `tap-tiktok-auth exchange`, pass it the printed auth_code. For more codes, open the
 printed authorize_url (or `curl -sI` it): like TikTok's authorization page once the advertiser
@@ -20,7 +21,7 @@ import argparse
 import threading
 from urllib.parse import urlencode
 
-from .dataset import DatasetSpec
+from .dataset import BusinessCenterSpec, DatasetSpec
 from .oauth import AUTHORIZATION_PAGE
 from .server import FakeMarketingAPI
 
@@ -45,6 +46,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--adgroups", type=int, default=2, help="ad groups per campaign")
     parser.add_argument("--ads", type=int, default=3, help="ads per ad group")
     parser.add_argument("--qps", type=int, default=10, help="app QPS limit; 0 disables it")
+    parser.add_argument(
+        "--bc-advertisers", type=int, default=0, help="advertisers only a Business Center reaches"
+    )
     return parser.parse_args(argv)
 
 
@@ -57,6 +61,11 @@ def main(argv: list[str] | None = None) -> None:
         campaigns_per_advertiser=args.campaigns,
         adgroups_per_campaign=args.adgroups,
         ads_per_adgroup=args.ads,
+        business_centers=(
+            (BusinessCenterSpec(own_advertisers=args.bc_advertisers),)
+            if args.bc_advertisers
+            else ()
+        ),
     )
     api = FakeMarketingAPI(spec, qps_limit=args.qps or None, host=args.host, port=args.port)
     with api:
@@ -66,6 +75,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"access_token:   {api.access_token}")
         print(f"refresh_token:  {api.refresh_token}")
         print(f"advertiser_ids: {', '.join(api.data.authorized_advertiser_ids)}")
+        if api.data.business_centers:
+            print(f"bc_ids:         {', '.join(bc.bc_id for bc in api.data.business_centers)}")
         print(f"auth_code:      {api.issue_auth_code()}")
         query = urlencode(
             {"app_id": api.app_id, "redirect_uri": REDIRECT_URI, "state": "try-the-fake"}

@@ -1,4 +1,7 @@
-"""/advertiser/info/ and the rule that a token reads only the advertisers it is authorized for."""
+"""/advertiser/info/ and the rule that a token reads only the advertisers it may reach.
+
+A token reaches the advertisers authorized to the app and those of its user's Business Centers.
+"""
 
 from __future__ import annotations
 
@@ -16,8 +19,9 @@ COMPANY_NAME_EDITABLE = "company_name_editable"
 
 
 def require_access(data: Dataset, advertiser_ids: Iterable[str]) -> None:
-    """Raise 40001 unless every advertiser is authorized for the token."""
-    denied = [a for a in advertiser_ids if a not in data.authorized_advertiser_ids]
+    """Raise 40001 unless the token may read every advertiser (authorized or through a BC)."""
+    readable = data.readable_advertiser_ids
+    denied = [a for a in advertiser_ids if a not in readable]
     if denied:
         raise ApiError(
             NO_PERMISSION, f"No permission to operate advertiser(s): {', '.join(denied)}."

@@ -185,6 +185,31 @@ ID_LENGTHS = (16, 17, 18, 19)
 
 
 @dataclass(frozen=True)
+class BusinessCenterSpec:
+    """A Business Center (BC) the token's user belongs to, and the advertisers it holds."""
+
+    #: Advertisers only this BC reaches: not authorized to the app, yet readable by the token.
+    own_advertisers: int = 0
+    #: How many of the advertisers authorized to the app (the first ones) the BC also holds.
+    authorized_advertisers: int = 0
+
+    def __post_init__(self) -> None:
+        if self.own_advertisers < 0 or self.authorized_advertisers < 0:
+            raise ValueError("a Business Center's advertiser counts must be >= 0")
+
+
+@dataclass(frozen=True)
+class BusinessCenter:
+    """One generated BC: its `bc_info` as /bc/get/ returns it, and its advertisers in order."""
+
+    bc_id: str
+    info: dict[str, Any]
+    advertiser_ids: tuple[str, ...]
+    #: The advertisers this BC owns (the rest it holds as a partner).
+    owned_advertiser_ids: frozenset[str]
+
+
+@dataclass(frozen=True)
 class DatasetSpec:
     """Shape of the generated account tree; the same spec always yields the same data."""
 
@@ -197,6 +222,13 @@ class DatasetSpec:
     topview_fraction: float = 0.1
     no_modify_time_ads: int = 1
     rf_fraction: float = 0.1
+    #: Business Centers; their own advertisers come after the `advertisers` authorized ones.
+    business_centers: tuple[BusinessCenterSpec, ...] = ()
+
+    @property
+    def total_advertisers(self) -> int:
+        """Authorized advertisers plus those only a Business Center reaches."""
+        return self.advertisers + sum(bc.own_advertisers for bc in self.business_centers)
 
     def __post_init__(self) -> None:
         for name in (
@@ -211,6 +243,8 @@ class DatasetSpec:
         for name in ("deleted_fraction", "topview_fraction", "rf_fraction"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be within [0, 1]")
+        if any(bc.authorized_advertisers > self.advertisers for bc in self.business_centers):
+            raise ValueError("a Business Center cannot hold more authorized advertisers than exist")
 
 
 def format_time(moment: datetime) -> str:
@@ -254,17 +288,36 @@ class Dataset:
         self._advertisers: list[dict[str, Any]] = []
         self._rows: dict[str, dict[str, dict[str, Any]]] = {level: {} for level in LEVELS}
         self._buying_type: dict[str, str] = {}
+        self._business_centers: list[BusinessCenter] = []
         self._generate()
         # Read live by the endpoints, so tests may mutate it to take access away.
-        self.authorized_advertiser_ids: list[str] = [a["advertiser_id"] for a in self._advertisers]
+        self.authorized_advertiser_ids: list[str] = [
+            a["advertiser_id"] for a in self._advertisers[: spec.advertisers]
+        ]
 
     # ----- public read access (copies, so callers cannot corrupt server state) -----
 
     @property
     def advertisers(self) -> list[dict[str, Any]]:
-        """Advertiser rows as /advertiser/info/ returns them with default fields."""
+        """Every advertiser row (BC-only ones last) as /advertiser/info/ returns it by default."""
         with self.lock:
             return copy.deepcopy(self._advertisers)
+
+    @property
+    def business_centers(self) -> list[BusinessCenter]:
+        """The Business Centers the token's user belongs to, in /bc/get/ order."""
+        with self.lock:
+            return copy.deepcopy(self._business_centers)
+
+    def business_center(self, bc_id: str) -> BusinessCenter | None:
+        """A Business Center the token's user belongs to, by id, or None."""
+        return next((bc for bc in self._business_centers if bc.bc_id == bc_id), None)
+
+    @property
+    def readable_advertiser_ids(self) -> set[str]:
+        """Advertisers the token may read: those authorized to the app and those of its BCs."""
+        reached = (a for bc in self._business_centers for a in bc.advertiser_ids)
+        return {*self.authorized_advertiser_ids, *reached}
 
     @property
     def campaigns(self) -> list[dict[str, Any]]:
@@ -367,7 +420,7 @@ class Dataset:
 
     def _generate(self) -> None:
         spec = self.spec
-        self._advertisers = [self._make_advertiser(i) for i in range(spec.advertisers)]
+        self._advertisers = [self._make_advertiser(i) for i in range(spec.total_advertisers)]
         campaigns = [
             self._make_campaign(advertiser, i)
             for advertiser in self._advertisers
@@ -389,6 +442,37 @@ class Dataset:
         for ad in self._rng.sample(ads, min(spec.no_modify_time_ads, len(ads))):
             # Smart+ ads come back without modify_time at all.
             del ad["modify_time"]
+        # Last, so that a spec without Business Centers draws the same numbers as before.
+        self._make_business_centers()
+
+    def _make_business_centers(self) -> None:
+        next_own = self.spec.advertisers
+        for index, bc_spec in enumerate(self.spec.business_centers):
+            bc_id = self._new_id()
+            owned = self._advertisers[next_own : next_own + bc_spec.own_advertisers]
+            next_own += bc_spec.own_advertisers
+            for advertiser in owned:
+                advertiser["owner_bc_id"] = bc_id
+            shared = self._advertisers[: bc_spec.authorized_advertisers]
+            # Null fields are dropped from /bc/get/ answers, so organization_type is left out.
+            info = {
+                "bc_id": bc_id,
+                "name": f"Fake Agency BC {index + 1}",
+                "company": f"Fake Agency {index + 1}",
+                "currency": "USD",
+                "registered_area": "US",
+                "status": "ENABLE",
+                "timezone": "Etc/GMT",
+                "type": "AGENCY",
+            }
+            self._business_centers.append(
+                BusinessCenter(
+                    bc_id=bc_id,
+                    info=info,
+                    advertiser_ids=tuple(a["advertiser_id"] for a in (*owned, *shared)),
+                    owned_advertiser_ids=frozenset(a["advertiser_id"] for a in owned),
+                )
+            )
 
     def _make_advertiser(self, index: int) -> dict[str, Any]:
         tz, currency, country, language, city = ADVERTISER_LOCALES[index % len(ADVERTISER_LOCALES)]
