@@ -77,10 +77,15 @@ def encode_query_value(value: t.Any) -> str:
 
 
 def _advertiser_of(request: requests.PreparedRequest | None) -> str | None:
-    """The advertiser a request was about, read from its query (and only that parameter)."""
+    """The advertiser(s) a request was about, read from its query (and only those parameters)."""
     if request is None or not request.url:
         return None
     query = parse_qs(urlsplit(request.url).query)
+    if batch := query.get("advertiser_ids"):
+        try:
+            return ", ".join(str(i) for i in json.loads(batch[0]))
+        except (ValueError, TypeError):
+            return None
     if ids := query.get("advertiser_id"):
         return ids[0]
     return None
@@ -401,6 +406,14 @@ class AdvertiserPartitionedStream(TikTokStream):
     def listings(self, partition: Context) -> t.Iterable[dict[str, t.Any]]:
         """The queries one advertiser's records come from, in reading order."""
         return ()
+
+    def planned_listings(
+        self, partitions: t.Sequence[Context]
+    ) -> t.Iterator[tuple[int, dict[str, t.Any]]]:
+        """Every listing of `partitions`, each with the index of the partition that reads it."""
+        for index, partition in enumerate(partitions):
+            for listing in self.listings(partition):
+                yield index, listing
 
     def fetched_listings(
         self, partition: Context

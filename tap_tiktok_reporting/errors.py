@@ -111,7 +111,9 @@ class ErrorDetails:
 
     def __str__(self) -> str:
         where = self.endpoint + (
-            f" (advertiser {self.advertiser_id})" if self.advertiser_id else ""
+            f" (advertiser{'s' if ',' in self.advertiser_id else ''} {self.advertiser_id})"
+            if self.advertiser_id
+            else ""
         )
         parts = [f"TikTok API error at {where}: {self.problem}"]
         if self.code is not None:

@@ -29,6 +29,7 @@ _FIELD_TYPES: dict[MetricKind | None, t.Any] = {
     None: t.Optional[str],  # noqa: UP045
 }
 _ZERO = decimal.Decimal(0)
+_OWNER = "advertiser_id"
 
 
 def _struct_of(title: str, fields: list[tuple[str, t.Any]]) -> type[msgspec.Struct]:
@@ -53,7 +54,11 @@ class TypedReportRows:
         kinds = {name: metric_kind(name) for name in names}
         decimals = [n for n in names if kinds[n] is MetricKind.DECIMAL]
         others = [n for n in names if kinds[n] is not MetricKind.DECIMAL]
-        struct_order = decimals + others
+        # A batched answer says whose each row is among the metrics, asked for or not.
+        owner = [] if _OWNER in names else [_OWNER]
+        kinds[_OWNER] = None
+        struct_order = decimals + others + owner
+        self._owner_field = f"f{struct_order.index(_OWNER)}"
         self.metric_names = names
         self.text_metrics = [n for n in names if kinds[n] not in _TYPED_KINDS]
         self._decimal_count = len(decimals)
@@ -114,6 +119,13 @@ class TypedReportRows:
         if not finite:
             values = _without_non_finite(values, self._decimal_count)
         return self._in_record_order(values)
+
+    def advertiser_of(self, row: t.Any) -> str | None:
+        """The advertiser a row of a batched answer belongs to (typed or plain row)."""
+        if row.__class__ is self.row_type:
+            return None if row.metrics is None else getattr(row.metrics, self._owner_field)
+        owner = (row.get("metrics") or {}).get(_OWNER)
+        return None if owner is None else str(owner)
 
     def dimension_values(self, row: t.Any) -> tuple[t.Any, ...]:
         """The row's dimension values in the definition's order."""

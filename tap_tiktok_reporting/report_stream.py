@@ -22,7 +22,10 @@ from tap_tiktok_reporting.report_catalog import invalid_metric_fields
 from tap_tiktok_reporting.report_definitions import ReportDefinition, ReportFilter
 from tap_tiktok_reporting.report_pages import TypedReportRows
 from tap_tiktok_reporting.report_rows import ReportRowFlattener, report_schema
-from tap_tiktok_reporting.settings import DEFAULT_LOOKBACK_DAYS
+from tap_tiktok_reporting.settings import (
+    DEFAULT_LOOKBACK_DAYS,
+    MAX_ADVERTISERS_PER_REPORT_REQUEST,
+)
 
 if t.TYPE_CHECKING:
     import requests
@@ -34,6 +37,23 @@ if t.TYPE_CHECKING:
 
 # Each refusal drops metrics, so a query is asked again a few times at most.
 _MAX_REFUSALS_PER_QUERY = 5
+
+
+# A partition whose report has no dates due (it is never batched with others).
+_NOTHING_DUE = object()
+
+
+def advertisers_of(listing: Context) -> list[str]:
+    """The advertisers one report query is about (several when batched)."""
+    return list(listing.get("advertiser_ids") or [listing["advertiser_id"]])
+
+
+class BatchAnswerError(TikTokAPIError):
+    """A batched report answer whose rows do not say which advertiser they belong to."""
+
+
+class RefusedDefinitionError(TikTokAPIError):
+    """TikTok refuses what the report asks for, whichever advertisers it is asked for."""
 
 
 class QueryTooLargeError(TikTokAPIError):
@@ -69,7 +89,7 @@ class ReportStream(AdvertiserPartitionedStream):
         self.requested_metrics: tuple[str, ...] = definition.metrics
         self._flatteners: dict[str, ReportRowFlattener] = {}
         self.typed_rows = TypedReportRows(definition.metrics, definition.dimensions)
-        self._dimension_values = operator.itemgetter(*definition.dimensions)
+        self._row_key = operator.itemgetter("advertiser_id", *definition.dimensions)
 
     @property
     def metadata(self) -> MetadataMapping:
@@ -106,8 +126,13 @@ class ReportStream(AdvertiserPartitionedStream):
         """The report query for one advertiser and (unless lifetime) one date window."""
         context = context or {}
         definition = self.definition
-        params: dict[str, t.Any] = {
-            "advertiser_id": context["advertiser_id"],
+        batch = context.get("advertiser_ids") or ()
+        params: dict[str, t.Any] = (
+            {"advertiser_ids": list(batch)}
+            if len(batch) > 1
+            else {"advertiser_id": context["advertiser_id"]}
+        )
+        params |= {
             "report_type": definition.report_type.value,
             "data_level": definition.level.api_name,
             "dimensions": list(definition.dimensions),
@@ -148,6 +173,7 @@ class ReportStream(AdvertiserPartitionedStream):
                     f"TikTok refuses metric(s) {', '.join(refused)} in report '{self.name}': "
                     "remove them from the report's metrics"
                 )
+                return RefusedDefinitionError(dataclasses.replace(details, hint=hint))
             return TikTokAPIError(dataclasses.replace(details, hint=hint))
         return TikTokAPIError(details)
 
@@ -165,10 +191,28 @@ class ReportStream(AdvertiserPartitionedStream):
         return self.typed_rows.decode(content) or super().decode_body(content)
 
     def page_rows(self, response: requests.Response, context: Context) -> list[dict[str, t.Any]]:
-        """The page's records, flattened and typed on the fetcher's thread."""
-        advertiser_id = context["advertiser_id"]
+        """The page's records, flattened and typed on the fetcher's thread.
+
+        A batch's rows say whose they are (`advertiser_id` among their metrics); each is
+        flattened in its advertiser's time zone.
+        """
         rows = list(self.parse_response(response))
-        return self.flattener(advertiser_id).flatten_page(rows, advertiser_id, self.typed_rows)
+        batch = context.get("advertiser_ids") or ()
+        if len(batch) <= 1:
+            advertiser_id = context["advertiser_id"]
+            return self.flattener(advertiser_id).flatten_page(rows, advertiser_id, self.typed_rows)
+        records: list[dict[str, t.Any]] = []
+        owner_of = self.typed_rows.advertiser_of
+        for advertiser_id, owned in itertools.groupby(rows, key=owner_of):
+            if advertiser_id not in batch:
+                problem = (
+                    f"a row of the answer for advertisers {', '.join(batch)} belongs to "
+                    f"advertiser {advertiser_id or '(none given)'}"
+                )
+                raise BatchAnswerError(ErrorDetails(self.path, problem))
+            flattener = self.flattener(advertiser_id)
+            records += flattener.flatten_page(list(owned), advertiser_id, self.typed_rows)
+        return records
 
     def listings(self, partition: Context) -> t.Iterable[dict[str, t.Any]]:
         """Lifetime: one query. Otherwise one query per due date window."""
@@ -181,6 +225,43 @@ class ReportStream(AdvertiserPartitionedStream):
             self.window_context(partition, window)
             for window in date_windows(due.start, due.end, self.window_days)
         ]
+
+    def planned_listings(
+        self, partitions: t.Sequence[Context]
+    ) -> t.Iterator[tuple[int, dict[str, t.Any]]]:
+        """Listings of `partitions`; advertisers with the same due dates share their requests.
+
+        Up to `advertisers_per_report_request` advertisers whose due ranges are equal are
+        asked for together; their listings are read at the first one's place.
+        """
+        per_request = int(
+            self.config.get("advertisers_per_report_request", MAX_ADVERTISERS_PER_REPORT_REQUEST)
+        )
+        if per_request <= 1:
+            yield from super().planned_listings(partitions)
+            return
+        due = [self.due_key(partition) for partition in partitions]
+        batched: set[int] = set()
+        for index, partition in enumerate(partitions):
+            if index in batched or due[index] is _NOTHING_DUE:
+                continue
+            peers = [
+                later
+                for later in range(index + 1, len(partitions))
+                if later not in batched and due[later] == due[index]
+            ]
+            members = [index, *peers[: per_request - 1]]
+            batched.update(members)
+            ids = [partitions[m]["advertiser_id"] for m in members]
+            for listing in self.listings(partition):
+                yield index, {**listing, "advertiser_ids": ids} if len(ids) > 1 else listing
+
+    def due_key(self, partition: Context) -> t.Any:
+        """What must be equal for advertisers to share requests: their due dates."""
+        if self.definition.is_lifetime:
+            return None
+        due = self.due_range(partition)
+        return _NOTHING_DUE if due is None else due
 
     @staticmethod
     def window_context(partition: Context, window: DateWindow) -> dict[str, t.Any]:
@@ -197,7 +278,8 @@ class ReportStream(AdvertiserPartitionedStream):
         for listing, pages in self.fetched_listings(context):
             yield from self.listing_rows(listing, pages)
             if not self.definition.is_lifetime:
-                self.checkpoint(context, datetime.date.fromisoformat(listing["end_date"]))
+                last_date = datetime.date.fromisoformat(listing["end_date"])
+                self.checkpoint(advertisers_of(listing), last_date)
 
     def listing_rows(
         self, listing: Context, pages: t.Iterator[list[dict[str, t.Any]]]
@@ -205,7 +287,8 @@ class ReportStream(AdvertiserPartitionedStream):
         """Rows of one query, each once, recovering from TikTok's refusals as they come.
 
         A built-in report asks again without metrics TikTok refuses; a window TikTok finds too
-        large is read again in halves. Rows out before a refusal are not sent twice.
+        large is read again in halves; advertisers TikTok refuses together are asked for one
+        at a time. Rows out before a refusal are not sent twice.
         """
         emitted: set[t.Hashable] = set()
         refusals_left = _MAX_REFUSALS_PER_QUERY
@@ -235,6 +318,22 @@ class ReportStream(AdvertiserPartitionedStream):
                 )
                 halves = [self.window_context(context, half) for half in window.halves()]
                 attempts[:0] = [(half, self.pages_now(half)) for half in halves]
+            except RefusedDefinitionError:
+                raise
+            except TikTokAPIError as refused:
+                batch = advertisers_of(context)
+                if len(batch) <= 1:
+                    raise
+                self.logger.warning(
+                    "TikTok refused report %s for advertisers %s together (code %s: %s); "
+                    "asking for them one at a time",
+                    self.name,
+                    ", ".join(batch),
+                    refused.details.code,
+                    refused.details.message or refused.details.problem,
+                )
+                singles = [{**context, "advertiser_id": a, "advertiser_ids": [a]} for a in batch]
+                attempts[:0] = [(single, self.pages_now(single)) for single in singles]
 
     def pages_now(self, listing: Context) -> t.Iterator[list[dict[str, t.Any]]]:
         """The pages of a query asked again (after a refusal), through the run's fetcher."""
@@ -256,8 +355,8 @@ class ReportStream(AdvertiserPartitionedStream):
         )
 
     def listing_key(self, row: dict[str, t.Any]) -> t.Hashable | None:
-        """A report record is identified within its query by its dimension values."""
-        return self._dimension_values(row)
+        """A report record is identified within its query by its advertiser and dimensions."""
+        return self._row_key(row)
 
     def due_range(self, context: Context) -> DateWindow | None:
         """Dates to read for this advertiser now."""
@@ -274,14 +373,15 @@ class ReportStream(AdvertiserPartitionedStream):
 
     # State
 
-    def checkpoint(self, context: Context, last_date: datetime.date) -> None:
-        """Advance the advertiser's bookmark to the last fully fetched date and emit state."""
-        state = self.get_context_state({"advertiser_id": context["advertiser_id"]})
-        previous = state.get("replication_key_value")
-        if previous and str(previous)[:10] > last_date.isoformat():
-            return  # a lookback re-read never moves the bookmark back
-        state["replication_key"] = self.replication_key
-        state["replication_key_value"] = last_date.isoformat()
+    def checkpoint(self, advertiser_ids: t.Sequence[str], last_date: datetime.date) -> None:
+        """Advance the advertisers' bookmarks to the last fully fetched date and emit state."""
+        for advertiser_id in advertiser_ids:
+            state = self.get_context_state({"advertiser_id": advertiser_id})
+            previous = state.get("replication_key_value")
+            if previous and str(previous)[:10] > last_date.isoformat():
+                continue  # a lookback re-read never moves the bookmark back
+            state["replication_key"] = self.replication_key
+            state["replication_key_value"] = last_date.isoformat()
         # Written now, not at the end: an interrupted run resumes after the last full window.
         self.state_manager.is_flushed = False
         self._write_state_message()

@@ -46,22 +46,21 @@ class RunPipeline:
         first: AdvertiserPartitionedStream,
         first_advertiser: str,
     ) -> None:
-        partitions: list[tuple[AdvertiserPartitionedStream, Context]] = []
+        runs: list[tuple[AdvertiserPartitionedStream, list[Context], int]] = []
+        self._position: dict[tuple[str, str], int] = {}
         for stream in streams[list(streams).index(first) :] if first in streams else [first]:
             stream_partitions = list(stream.partitions)
             if stream is first:
                 ids = [p["advertiser_id"] for p in stream_partitions]
                 start = ids.index(first_advertiser) if first_advertiser in ids else 0
                 stream_partitions = stream_partitions[start:]
-            partitions += [(stream, partition) for partition in stream_partitions]
-        self._position = {
-            (stream.name, partition["advertiser_id"]): i
-            for i, (stream, partition) in enumerate(partitions)
-        }
+            runs.append((stream, stream_partitions, len(self._position)))
+            for partition in stream_partitions:
+                self._position[(stream.name, partition["advertiser_id"])] = len(self._position)
         plan = (
-            _Listing(stream, context, place)
-            for place, (stream, partition) in enumerate(partitions)
-            for context in stream.listings(partition)
+            _Listing(stream, context, base + index)
+            for stream, stream_partitions, base in runs
+            for index, context in stream.planned_listings(stream_partitions)
         )
         self._listings = fetcher.listings(_fetch, plan)
         self._read_up_to = -1

@@ -15,6 +15,8 @@ DEFAULT_REQUESTS_IN_FLIGHT = 10
 DEFAULT_REQUEST_TIMEOUT = 60
 DEFAULT_MAX_RETRY_SECONDS = 300
 DEFAULT_LOOKBACK_DAYS = 7
+# TikTok's synchronous report takes up to 5 advertisers (`advertiser_ids`).
+MAX_ADVERTISERS_PER_REPORT_REQUEST = 5
 MAX_REPORT_WINDOW_DAYS = 30
 
 _REPORT_FILTER = th.ObjectType(
@@ -188,6 +190,16 @@ CONFIG_SCHEMA = th.PropertiesList(
         description="Client-side limit shared by every request of the run, to stay under the "
         "app's QPS tier (Basic 10, Advanced 20, Premium 30, Ultimate 50). Lower it when "
         "several jobs share one app.",
+    ),
+    th.Property(
+        "advertisers_per_report_request",
+        th.IntegerType(minimum=1, maximum=MAX_ADVERTISERS_PER_REPORT_REQUEST),
+        default=MAX_ADVERTISERS_PER_REPORT_REQUEST,
+        title="Advertisers per report request",
+        description="Advertisers whose due dates are the same are asked for in one report "
+        "request, up to this many (TikTok's maximum, 5). Bookmarks stay per advertiser. When "
+        "TikTok refuses a batch, its advertisers are asked for one at a time. 1 turns batching "
+        "off.",
     ),
     th.Property(
         "max_requests_in_flight",

@@ -98,7 +98,7 @@ def read_until_killed(command, env, states_before_kill):
     return [json.loads(line) for line in lines if line.strip().endswith(b"}")]
 
 
-@pytest.mark.parametrize("states_before_kill", [3, 9])
+@pytest.mark.parametrize("states_before_kill", [2, 4])
 def test_a_run_killed_at_any_moment_resumes_from_its_last_state_with_nothing_lost(
     api, tmp_path, states_before_kill
 ):
@@ -113,7 +113,8 @@ def test_a_run_killed_at_any_moment_resumes_from_its_last_state_with_nothing_los
 
     killed = read_until_killed(base, env, states_before_kill)
     states = [m["value"] for m in killed if m["type"] == "STATE"]
-    assert len(states) == states_before_kill
+    # The pipe may hold a STATE or two written just before the kill landed: they are out too.
+    assert len(states) >= states_before_kill
     (tmp_path / "state.json").write_text(json.dumps(states[-1]))
     resumed = subprocess.run(
         [*base, "--state", str(tmp_path / "state.json")],
@@ -132,6 +133,9 @@ def test_a_run_killed_at_any_moment_resumes_from_its_last_state_with_nothing_los
         if m["type"] == "RECORD"
     }
     assert got == truth(api)
+    # The kill landed mid-run: the killed run alone had not brought everything.
+    before_kill = {record_key(m["stream"], m["record"]) for m in killed if m["type"] == "RECORD"}
+    assert before_kill < got
 
 
 def record_key(stream, record):

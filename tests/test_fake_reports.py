@@ -727,3 +727,54 @@ def test_dash_for_missing_values(api):
         assert values["ad_name"] != "-"
         if values["secondary_goal_result"] == "-":
             assert values["cost_per_secondary_goal_result"] == "-"
+
+
+def test_up_to_five_advertisers_in_one_request(api):
+    ids = [a["advertiser_id"] for a in api.data.advertisers]
+    single = {a: get(api, **query(api, advertiser_id=a, page_size=1000)) for a in ids}
+    batch = get(api, **query(api, advertiser_ids=ids, page_size=1000))
+    assert batch["code"] == 0
+    expected = []
+    for a in ids:
+        info = api.data.advertiser(a)
+        for row in single[a]["data"]["list"]:
+            labels = {
+                "advertiser_id": a,
+                "currency": info["currency"],
+                "timezone": info["timezone"],
+            }
+            expected.append(
+                {"dimensions": row["dimensions"], "metrics": {**row["metrics"], **labels}}
+            )
+    assert batch["data"]["list"] == expected
+    assert len({r["metrics"]["timezone"] for r in expected}) > 1  # each in its own zone
+    # advertiser_ids wins over advertiser_id.
+    also = get(api, **query(api, advertiser_ids=ids[:1], page_size=1000))
+    assert [r["dimensions"] for r in also["data"]["list"]] == [
+        r["dimensions"] for r in single[ids[0]]["data"]["list"]
+    ]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "code", "fragment"),
+    [
+        ({"advertiser_ids": ["1", "2", "3", "4", "5", "6"]}, 40002, "at most 5"),
+        ({"advertiser_ids": []}, 40002, "between 1 and 5"),
+        ({"advertiser_ids": ["x"]}, 40002, "numeric"),
+        (
+            {"advertiser_ids": "READ", "report_type": "PLAYABLE_MATERIAL"},
+            40002,
+            "BASIC and AUDIENCE",
+        ),
+        ({"advertiser_ids": "READ+1"}, 40001, "999"),
+    ],
+)
+def test_advertiser_batches_are_checked(api, overrides, code, fragment):
+    readable = [a["advertiser_id"] for a in api.data.advertisers]
+    if overrides["advertiser_ids"] == "READ":
+        overrides["advertiser_ids"] = readable
+    elif overrides["advertiser_ids"] == "READ+1":
+        overrides["advertiser_ids"] = [*readable[:2], "999"]
+    body = get(api, **query(api, **overrides))
+    assert body["code"] == code
+    assert fragment in body["message"]

@@ -480,7 +480,14 @@ SHIFT_REPORT = {
 def test_report_pages_that_shift_give_each_row_once(api):
     api.shift_pages("report/integrated/get/", listings=100)
     start, end = "2025-05-01", "2025-05-03"
-    config = tap_config(api, page_size=3, start_date=start, end_date=end, reports=[SHIFT_REPORT])
+    config = tap_config(
+        api,
+        page_size=3,
+        start_date=start,
+        end_date=end,
+        reports=[SHIFT_REPORT],
+        advertisers_per_report_request=1,  # the shift is set up per advertiser
+    )
     out = run_sync(config, streams=["campaign_spend_daily"])
     assert api.page_shifts.shifted_listings >= 2
 

@@ -80,7 +80,14 @@ def as_text(value: Any) -> str:
 def test_a_builtin_report_drops_a_refused_metric_for_the_rest_of_the_run(api, tmp_path):
     api.delivery.retire_metric(RETIRED)
     # One date per request, so the metric would be asked for in many windows and advertisers.
-    config = tap_config(api, start_date=START, end_date=END, report_window_days=1)
+    # One advertiser per request: requests are counted per advertiser below.
+    config = tap_config(
+        api,
+        start_date=START,
+        end_date=END,
+        report_window_days=1,
+        advertisers_per_report_request=1,
+    )
     result = run_cli(tmp_path, config, catalog=catalog_selecting(config, list(STREAMS)))
 
     assert result.returncode == 0, result.stderr
@@ -209,9 +216,11 @@ def test_a_custom_report_asking_for_a_refused_metric_stops_with_one_line(api, tm
     # Not asked again: at most the queries fetched ahead went out, each once, all refused.
     requests = [r for r in api.requests if r.path == REPORT_PATH]
     assert requests and all(r.code == 40002 for r in requests)
-    assert len({(r.params["advertiser_id"], r.params["start_date"]) for r in requests}) == len(
-        requests
-    )
+    asked = {
+        (str(r.params.get("advertiser_ids") or r.params["advertiser_id"]), r.params["start_date"])
+        for r in requests
+    }
+    assert len(asked) == len(requests)
     assert records_of(result.stdout)["my_views"] == []
 
 

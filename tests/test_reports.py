@@ -276,7 +276,14 @@ def test_custom_reports_of_each_type_level_and_grain(api):
 
 
 def test_windows_are_30_dates_and_requests_are_the_minimum(api):
-    config = tap_config(api, start_date="2025-01-01", end_date="2025-03-31", page_size=40)
+    # One advertiser per request: the minimum is counted per advertiser here.
+    config = tap_config(
+        api,
+        start_date="2025-01-01",
+        end_date="2025-03-31",
+        page_size=40,
+        advertisers_per_report_request=1,
+    )
     out = run_sync(config, streams=["ad_report_daily"])
     requests = report_requests(api)
     advertisers = [a["advertiser_id"] for a in api.data.advertisers]
@@ -328,7 +335,8 @@ def pinned_now(api, monkeypatch):
 
 
 def test_today_is_each_advertisers_own_east_and_west_of_utc(api, pinned_now):
-    config = tap_config(api, start_date="2025-06-08")
+    # One advertiser per request, so each request shows one advertiser's dates.
+    config = tap_config(api, start_date="2025-06-08", advertisers_per_report_request=1)
     out = run_sync(config, streams=["advertiser_report_daily"])
     zones = {a["advertiser_id"]: a["display_timezone"] for a in api.data.advertisers}
     ends = {r.params["advertiser_id"]: r.params["end_date"] for r in report_requests(api)}
@@ -418,7 +426,14 @@ def test_bookmark_advances_over_days_without_rows(api):
 
 
 def test_an_interrupted_run_resumes_with_nothing_lost(api):
-    config = tap_config(api, start_date="2025-01-01", end_date="2025-03-31", lookback_days=0)
+    # One advertiser per request: the fault below hits one advertiser's window.
+    config = tap_config(
+        api,
+        start_date="2025-01-01",
+        end_date="2025-03-31",
+        lookback_days=0,
+        advertisers_per_report_request=1,
+    )
     # Fail for good on the second advertiser's second window (whatever the order requests
     # go out in: later windows and advertisers are fetched ahead).
     second_advertiser = api.data.advertisers[1]["advertiser_id"]

@@ -224,7 +224,7 @@ STATUS_VALUES = {
 MAX_FILTER_IDS = 100
 # v1.2 names that v1.3 renamed (facts §4.1); sending them is a client bug worth surfacing.
 V12_PARAMS = {"filters": "filtering", "lifetime": "query_lifetime"}
-UNSUPPORTED_PARAMS = ("advertiser_ids", "order_field", "bc_id")
+UNSUPPORTED_PARAMS = ("order_field", "bc_id")
 _DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
