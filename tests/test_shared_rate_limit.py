@@ -1,7 +1,7 @@
 """One request budget shared by several `tap-tiktok` processes, kept in real PostgreSQL or Redis.
 
 The servers are the machine's own: PostgreSQL on 127.0.0.1:5432 (user postgres, trust) and Redis
-on 127.0.0.1:6379 (`TAP_TIKTOK_TEST_POSTGRES`, `TAP_TIKTOK_TEST_REDIS` override them). Without
+on 127.0.0.1:6379 (`TAP_TIKTOK_E2E_POSTGRES`, `TAP_TIKTOK_E2E_REDIS` override them). Without
 them these tests skip and say why, except where TAP_TIKTOK_E2E_REQUIRED is set (CI), where that
 is a failure. Every test names its own budget (a fresh key or app id), so runs never share one.
 """
@@ -29,9 +29,9 @@ from tests.test_bad_input import assert_refused_in_one_line
 from tests.test_entities import assert_records_match
 
 POSTGRES_URL = os.environ.get(
-    "TAP_TIKTOK_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
+    "TAP_TIKTOK_E2E_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
-REDIS_URL = os.environ.get("TAP_TIKTOK_TEST_REDIS", "redis://127.0.0.1:6379/0")
+REDIS_URL = os.environ.get("TAP_TIKTOK_E2E_REDIS", "redis://127.0.0.1:6379/0")
 STORES = {"postgres": POSTGRES_URL, "redis": REDIS_URL}
 QPS = 10
 STREAMS = ["campaigns", "ad_groups", "ads"]
