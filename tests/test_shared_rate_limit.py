@@ -334,3 +334,9 @@ def test_a_pause_holds_this_process_then_spacing_resumes(kind):
     assert starts[0] - paused_at >= 0.6
     # 20 a second: three more starts take at least three twentieths of a second, not a burst.
     assert starts[3] - starts[0] >= 3 / 20
+
+
+def test_test_mode_checks_the_store_too(api, tmp_path):
+    config = tap_config(api, rate_limit_store=f"redis://127.0.0.1:{closed_port()}/0")
+    result = run_cli(tmp_path, config, "--test")
+    assert_refused_in_one_line(result, api, "rate_limit_store", "cannot hold the request budget")
