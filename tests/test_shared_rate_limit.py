@@ -12,6 +12,7 @@ import decimal
 import json
 import os
 import random
+import shutil
 import socket
 import subprocess
 import sys
@@ -24,7 +25,7 @@ import pytest
 
 from tap_tiktok_reporting.shared_rate_limit import open_shared_limiter
 from tests.conftest import TAP_EXECUTABLE, catalog_selecting, run_cli, tap_config
-from tests.fake_api import DatasetSpec, FakeMarketingAPI
+from tests.fake_api import DatasetSpec, FakeMarketingAPI, Fault
 from tests.test_bad_input import assert_refused_in_one_line
 from tests.test_entities import assert_records_match
 
@@ -340,3 +341,51 @@ def test_test_mode_checks_the_store_too(api, tmp_path):
     config = tap_config(api, rate_limit_store=f"redis://127.0.0.1:{closed_port()}/0")
     result = run_cli(tmp_path, config, "--test")
     assert_refused_in_one_line(result, api, "rate_limit_store", "cannot hold the request budget")
+
+
+# ----- a store lost during the run -----
+
+
+def test_a_store_lost_mid_run_stops_the_sync_and_never_goes_on_unshared(api, tmp_path):
+    server = shutil.which("redis-server")
+    if server is None:
+        pytest.skip("no redis-server to start a private Redis with")
+    port = closed_port()
+    redis_process = subprocess.Popen(
+        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        client = redis.Redis(port=port, socket_connect_timeout=1)
+        for _ in range(100):
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        api.inject(Fault(kind="slow", delay=0.05, times=10**6))
+        config = tap_config(
+            api,
+            rate_limit_store=f"redis://127.0.0.1:{port}/0",
+            max_requests_per_second=20,
+            page_size=1,
+            max_retry_seconds=2,
+        )
+        tap = start_tap(tmp_path, config, catalog_selecting(config, STREAMS))
+        while api.count() < 10 and tap.poll() is None:
+            time.sleep(0.01)
+        redis_process.terminate()
+        redis_process.wait(timeout=10)
+        sent_when_lost = api.count()
+        _, stderr = tap.communicate(timeout=60)
+    finally:
+        redis_process.kill()
+    assert tap.returncode == 1
+    assert "Traceback" not in stderr
+    # The tap's last word (the SDK also names the stream that failed) says what to look at.
+    last = [line for line in stderr.splitlines() if "| ERROR" in line][-1]
+    assert f"rate_limit_store redis://127.0.0.1:{port}/0 did not answer" in last, stderr[-3000:]
+    assert "gave up after retrying" in last
+    # Requests already admitted may still arrive; nothing starts without the budget.
+    assert api.count() <= sent_when_lost + 10
