@@ -312,7 +312,11 @@ def _redis_bucket(
 
 
 class RedisServerClock:
-    """Milliseconds by the Redis server's clock: one time for every machine sharing the budget."""
+    """Milliseconds by the Redis server's clock: one time for every machine sharing the budget.
+
+    A pyrate-limiter clock (it has the `now()` of `AbstractClock`), defined without importing
+    the library, which only the extras install.
+    """
 
     def __init__(self, client: t.Any) -> None:
         self._client = client

@@ -291,7 +291,7 @@ def test_the_store_password_is_never_printed(api, tmp_path, kind):
 def test_the_default_key_is_the_app_id(kind, tmp_path, fresh_app_id):
     # Two processes over one app at its full limit: one names the app id as key, one names no
     # key. If they shared nothing, together they would send 20 a second to an app allowed 10.
-    url = reachable_or_skip(kind)
+    url = reachable_or_skip(kind).replace("postgresql://", "postgres://")  # the short form too
     spec = DatasetSpec(seed=9, advertisers=4, campaigns_per_advertiser=2, adgroups_per_campaign=1)
     with FakeMarketingAPI(spec, qps_limit=QPS, app_id=fresh_app_id) as api:
         ids = [a["advertiser_id"] for a in api.data.advertisers]
