@@ -66,7 +66,8 @@ def test_three_shards_at_once_share_the_apps_budget_and_keep_their_own_state(tmp
     server = postgres_or_skip()
     connection = e2e_database_connection(server)
     schema = f"tiktok_shards_{uuid.uuid4().hex[:8]}"
-    budget = f"shards-{uuid.uuid4().hex}"
+    marker = uuid.uuid4().hex[:12]  # finds the budget's table afterwards
+    budget = f"shards-{marker}"
     run_id = uuid.uuid4().hex[:8]
     with FakeMarketingAPI(SPEC, qps_limit=QPS) as api:
         project = MeltanoProject(api, schema, tmp_path / "meltano.db")
@@ -131,7 +132,7 @@ def test_three_shards_at_once_share_the_apps_budget_and_keep_their_own_state(tmp
             # The budget's table, in the store's database.
             tables = server.execute(
                 "select table_name from information_schema.tables where table_name like %s",
-                (f"%{budget[:16]}%",),
+                (f"%{marker}%",),
             ).fetchall()
             for (name,) in tables:
                 server.execute(f'DROP TABLE IF EXISTS "{name}"')

@@ -71,19 +71,25 @@ def with_password(url: str, password: str) -> str:
     return f"{scheme}://{user}:{password}@{rest}"
 
 
-def drop_budget(kind: str, url: str, key: str) -> None:
-    """Remove what a test's budget left in the store (found by its key, not by the tap's code)."""
+def fresh_key(label: str) -> tuple[str, str]:
+    """A budget key no other test or run uses, and the unique part that finds what it left."""
+    marker = uuid.uuid4().hex[:12]
+    return f"{label}-{marker}", marker
+
+
+def drop_budget(kind: str, url: str, marker: str) -> None:
+    """Remove what a test's budget left in the store: tables or keys whose name holds `marker`."""
     if kind == "postgres":
         with psycopg.connect(url, autocommit=True) as connection:
             tables = connection.execute(
                 "select table_name from information_schema.tables where table_name like %s",
-                (f"%{key[:16]}%",),
+                (f"%{marker}%",),
             ).fetchall()
             for (table,) in tables:
                 connection.execute(f'DROP TABLE IF EXISTS "{table}"')
     else:
         client = redis.Redis.from_url(url)
-        for name in client.scan_iter(match=f"*{key}*"):
+        for name in client.scan_iter(match=f"*{marker}*"):
             client.delete(name)
 
 
@@ -133,7 +139,7 @@ def fresh_app_id() -> str:
 @pytest.mark.parametrize("kind", ["postgres", "redis"])
 def test_three_processes_share_one_budget_at_the_apps_limit(kind, tmp_path):
     url = reachable_or_skip(kind)
-    key = f"shard-test-{uuid.uuid4().hex}"
+    key, marker = fresh_key("shards")
     with FakeMarketingAPI(SPEC, qps_limit=QPS) as api:
         ids = [a["advertiser_id"] for a in api.data.advertisers]
         base = tap_config(
@@ -152,7 +158,7 @@ def test_three_processes_share_one_budget_at_the_apps_limit(kind, tmp_path):
             ]
             outputs = [finish(shard)[0] for shard in shards]
         finally:
-            drop_budget(kind, url, key)
+            drop_budget(kind, url, marker)
         log = api.requests
 
     # TikTok never refused a request, and its own count of arrivals never went over the app's
@@ -262,14 +268,14 @@ PASSWORD = "s3cret-store-pw"
 @pytest.mark.parametrize("kind", ["postgres", "redis"])
 def test_the_store_password_is_never_printed(api, tmp_path, kind):
     url = with_password(reachable_or_skip(kind), PASSWORD)
-    key = f"secret-test-{uuid.uuid4().hex}"
+    key, marker = fresh_key("secret")
     debug = {"TAP_TIKTOK_LOGLEVEL": "DEBUG"}
     catalog = entity_catalog(api)
     try:
         config = tap_config(api, rate_limit_store=url, rate_limit_key=key)
         succeeded = run_cli(tmp_path, config, catalog=catalog, env=debug)
     finally:
-        drop_budget(kind, STORES[kind], key)
+        drop_budget(kind, STORES[kind], marker)
     assert succeeded.returncode == 0, succeeded.stderr[-2000:]
     assert "| DEBUG " in succeeded.stderr  # DEBUG lines were written: the check means something
     assert ":***@" in succeeded.stderr  # the budget's log line shows the store, masked
@@ -319,7 +325,7 @@ def test_the_default_key_is_the_app_id(kind, tmp_path, fresh_app_id):
 @pytest.mark.parametrize("kind", ["postgres", "redis"])
 def test_a_pause_holds_this_process_then_spacing_resumes(kind):
     url = reachable_or_skip(kind)
-    key = f"pause-test-{uuid.uuid4().hex}"
+    key, marker = fresh_key("pause")
     limiter = open_shared_limiter(url, key, 20)
     try:
         limiter.acquire()
@@ -331,7 +337,7 @@ def test_a_pause_holds_this_process_then_spacing_resumes(kind):
             starts.append(time.monotonic())
     finally:
         limiter.close()
-        drop_budget(kind, url, key)
+        drop_budget(kind, url, marker)
     assert starts[0] - paused_at >= 0.6
     # 20 a second: three more starts take at least three twentieths of a second, not a burst.
     assert starts[3] - starts[0] >= 3 / 20
