@@ -14,7 +14,20 @@ if t.TYPE_CHECKING:
 
 # TikTok counts requests in a sliding second; spacing them a little wider than 1/rate keeps
 # network jitter from pushing rate+1 arrivals into one second.
-_SAFETY_MARGIN = 1.05
+SAFETY_MARGIN = 1.05
+
+
+class RequestLimiter(t.Protocol):
+    """What the run's requests need from a limiter: this process's or one shared by many."""
+
+    def acquire(self) -> None:
+        """Block until this caller may start a request."""
+
+    def pause(self, seconds: float) -> None:
+        """Start no request for `seconds`."""
+
+    def close(self) -> None:
+        """Release what the limiter holds; the run is over."""
 
 
 class RequestRateLimiter:
@@ -33,7 +46,7 @@ class RequestRateLimiter:
         if requests_per_second <= 0:
             msg = "requests_per_second must be positive"
             raise ValueError(msg)
-        self.interval = _SAFETY_MARGIN / requests_per_second
+        self.interval = SAFETY_MARGIN / requests_per_second
         self._clock = clock
         self._sleep = sleep
         self._next_slot = 0.0
@@ -58,6 +71,9 @@ class RequestRateLimiter:
         with self._lock:
             self._next_slot = max(self._next_slot, self._clock() + seconds)
 
+    def close(self) -> None:
+        """Nothing to release: the limiter lives in this process only."""
+
 
 #: Connections kept per host by default (requests' own default).
 DEFAULT_POOL_CONNECTIONS = 10
@@ -71,7 +87,7 @@ class RateLimitedAdapter(HTTPAdapter):
 
     def __init__(
         self,
-        limiter: RequestRateLimiter,
+        limiter: RequestLimiter,
         first_contact: FirstContact | None = None,
         **kwargs: t.Any,
     ) -> None:
@@ -91,7 +107,7 @@ class RateLimitedAdapter(HTTPAdapter):
 
 
 def rate_limited_session(
-    limiter: RequestRateLimiter,
+    limiter: RequestLimiter,
     first_contact: FirstContact | None = None,
     connections: int = DEFAULT_POOL_CONNECTIONS,
 ) -> requests.Session:

@@ -14,7 +14,7 @@ import logging
 import re
 import threading
 import typing as t
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote, quote_plus, unquote
 
 REDACTED = "[REDACTED]"
 
@@ -23,7 +23,10 @@ REDACTED = "[REDACTED]"
 MIN_SECRET_LENGTH = 4
 #: Settings whose values are secrets.
 SECRET_SETTINGS = ("access_token", "secret", "refresh_token")
+#: Settings holding URLs whose password is a secret.
+URL_SECRET_SETTINGS = ("rate_limit_store",)
 
+_QUERY_PASSWORD = re.compile(r"(?i)\bpassword=([^&#\s]*)")
 _CREDENTIAL_QUERY_VALUE = re.compile(
     r"(?i)\b((?:app_|client_)?secret|access_token|refresh_token|auth_code)=([^&\s\"'#]+)"
 )
@@ -84,7 +87,24 @@ def protect_secrets(config: t.Mapping[str, t.Any]) -> None:
         value = config.get(name)
         if isinstance(value, str):
             register_secret(value)
+    for name in URL_SECRET_SETTINGS:
+        value = config.get(name)
+        if isinstance(value, str):
+            for password in url_passwords(value):
+                register_secret(password)
     install_log_redaction()
+
+
+def url_passwords(url: str) -> list[str]:
+    """The passwords written in `url` (user part and `password=` query), as written and decoded."""
+    found: list[str] = []
+    _, sep, rest = url.partition("://")
+    userinfo, at, _ = rest.partition("/")[0].rpartition("@")
+    if sep and at and ":" in userinfo:
+        found.append(userinfo.partition(":")[2])
+    found += [match.group(1) for match in _QUERY_PASSWORD.finditer(url)]
+    found += [unquote(value) for value in found]
+    return sorted({value for value in found if value}, key=len, reverse=True)
 
 
 def install_log_redaction() -> None:

@@ -188,8 +188,27 @@ CONFIG_SCHEMA = th.PropertiesList(
         default=DEFAULT_REQUESTS_PER_SECOND,
         title="Max requests per second",
         description="Client-side limit shared by every request of the run, to stay under the "
-        "app's QPS tier (Basic 10, Advanced 20, Premium 30, Ultimate 50). Lower it when "
-        "several jobs share one app.",
+        "app's QPS tier (Basic 10, Advanced 20, Premium 30, Ultimate 50). With "
+        "`rate_limit_store`, it is the app's total across every job sharing the store and "
+        "`rate_limit_key`; without, lower it when several jobs share one app.",
+    ),
+    th.Property(
+        "rate_limit_store",
+        th.StringType,
+        secret=True,
+        title="Rate limit store",
+        description="URL of a PostgreSQL (`postgresql://user:password@host:5432/db`) or Redis "
+        "(`redis://host:6379/0`, `rediss://` for TLS) server holding the app's request "
+        "budget, so that jobs on one machine or many together stay under "
+        "`max_requests_per_second`. Needs `pip install 'tap-tiktok-reporting[postgres]'` or "
+        "`[redis]`. Checked when a sync starts; unset: the limit is this run's alone.",
+    ),
+    th.Property(
+        "rate_limit_key",
+        th.StringType,
+        title="Rate limit key",
+        description="Names the budget in `rate_limit_store`: jobs with the same store and key "
+        "share one budget. Default: `app_id`, else `tap-tiktok`.",
     ),
     th.Property(
         "advertisers_per_report_request",

@@ -20,7 +20,11 @@ from tap_tiktok_reporting.connectivity import FirstContact
 from tap_tiktok_reporting.entity_streams import ENTITY_STREAM_TYPES, AdvertisersStream
 from tap_tiktok_reporting.input_checks import InputFileError, InputFileRole
 from tap_tiktok_reporting.page_fetcher import PageFetcher
-from tap_tiktok_reporting.rate_limit import RequestRateLimiter, rate_limited_session
+from tap_tiktok_reporting.rate_limit import (
+    RequestLimiter,
+    RequestRateLimiter,
+    rate_limited_session,
+)
 from tap_tiktok_reporting.report_config import parse_custom_reports
 from tap_tiktok_reporting.report_definitions import BUILTIN_REPORTS, ReportDefinition
 from tap_tiktok_reporting.report_rows import advertiser_time_zone
@@ -33,6 +37,11 @@ from tap_tiktok_reporting.settings import (
     DEFAULT_REQUESTS_IN_FLIGHT,
     DEFAULT_REQUESTS_PER_SECOND,
     api_root,
+)
+from tap_tiktok_reporting.shared_rate_limit import (
+    RateLimitStoreError,
+    budget_key,
+    open_shared_limiter,
 )
 from tap_tiktok_reporting.singer_output import BufferedMsgSpecWriter
 
@@ -144,10 +153,24 @@ class TapTikTok(Tap):
         return clock.utc_now().astimezone(self.advertiser_time_zones[advertiser_id]).date()
 
     @functools.cached_property
-    def rate_limiter(self) -> RequestRateLimiter:
-        """The run's one limiter, shared by every request (token refreshes included)."""
+    def rate_limiter(self) -> RequestLimiter:
+        """The run's one limiter, shared by every request (token refreshes included).
+
+        With `rate_limit_store`, the budget is shared with every process using the same store
+        and key; a store that cannot hold it stops the run before its first request.
+        """
         rate = float(self.config.get("max_requests_per_second", DEFAULT_REQUESTS_PER_SECOND))
-        return RequestRateLimiter(rate)
+        store = str(self.config.get("rate_limit_store") or "").strip()
+        if not store:
+            return RequestRateLimiter(rate)
+        limiter = open_shared_limiter(store, budget_key(self.config), rate)
+        self.logger.info(
+            "Request budget: %g requests per second in total for every job using %s with key %r",
+            rate,
+            limiter.store.shown,
+            limiter.key,
+        )
+        return limiter
 
     @functools.cached_property
     def page_fetcher(self) -> PageFetcher:
@@ -214,12 +237,22 @@ class TapTikTok(Tap):
     def sync_all(self) -> None:
         """Check credentials and resolve advertisers first, then sync every selected stream."""
         self.check_credentials()
+        _ = self.rate_limiter  # a shared budget's store is checked before the first request
         try:
             _ = self.advertiser_ids
             super().sync_all()
         finally:
             if "page_fetcher" in self.__dict__:
                 self.page_fetcher.close()
+            self.rate_limiter.close()
+
+    def run_connection_test(self) -> bool:
+        """The SDK's `--test`, with a shared budget's store checked before the first request."""
+        _ = self.rate_limiter
+        try:
+            return super().run_connection_test()
+        finally:
+            self.rate_limiter.close()
 
     @classmethod
     def get_singer_command(cls) -> click.Command:
@@ -257,7 +290,7 @@ class TapTikTok(Tap):
     @classmethod
     def log_refusal(cls, exc: ConfigValidationError | InputFileError) -> None:
         """One error line per problem, worded as the SDK words config errors in discovery."""
-        if isinstance(exc, InputFileError):
+        if isinstance(exc, (InputFileError, RateLimitStoreError)):
             cls.logger.error("%s", exc)
             return
         for error in exc.errors or [str(exc)]:
