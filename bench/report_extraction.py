@@ -175,6 +175,12 @@ def main() -> None:
         "--rate", type=float, default=10.0, help="the tap's max_requests_per_second"
     )
     parser.add_argument("--in-flight", type=int, default=None, help="max_requests_in_flight")
+    parser.add_argument(
+        "--advertisers-per-request",
+        type=int,
+        default=None,
+        help="advertisers_per_report_request (1: one advertiser per report request)",
+    )
     parser.add_argument("--advertisers", type=int, default=5)
     parser.add_argument("--ads-per-adgroup", type=int, default=6)
     parser.add_argument("--days", type=int, default=91, help="report dates from 2025-01-01")
@@ -211,6 +217,8 @@ def main() -> None:
         }
         if args.in_flight:
             config["max_requests_in_flight"] = args.in_flight
+        if args.advertisers_per_request:
+            config["advertisers_per_report_request"] = args.advertisers_per_request
         config_path = Path(tmp) / "config.json"
         config_path.write_text(json.dumps(config))
         discovered = subprocess.run(
