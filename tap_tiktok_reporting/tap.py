@@ -14,21 +14,26 @@ from singer_sdk import Tap
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
 
 from tap_tiktok_reporting import clock, input_checks
-from tap_tiktok_reporting.advertiser_discovery import RunAdvertisers, resolve_advertisers
-from tap_tiktok_reporting.auth import TikTokAuthenticator
-from tap_tiktok_reporting.connectivity import FirstContact
-from tap_tiktok_reporting.entity_streams import ENTITY_STREAM_TYPES, AdvertisersStream
-from tap_tiktok_reporting.input_checks import InputFileError, InputFileRole
-from tap_tiktok_reporting.page_fetcher import PageFetcher
-from tap_tiktok_reporting.rate_limit import (
+from tap_tiktok_reporting.api.auth import TikTokAuthenticator
+from tap_tiktok_reporting.api.connectivity import FirstContact
+from tap_tiktok_reporting.api.page_fetcher import PageFetcher
+from tap_tiktok_reporting.api.rate_limit import (
     RequestLimiter,
     RequestRateLimiter,
     rate_limited_session,
 )
-from tap_tiktok_reporting.report_config import parse_custom_reports
-from tap_tiktok_reporting.report_definitions import BUILTIN_REPORTS, ReportDefinition
-from tap_tiktok_reporting.report_rows import advertiser_time_zone
-from tap_tiktok_reporting.report_stream import ReportStream
+from tap_tiktok_reporting.api.shared_rate_limit import (
+    RateLimitStoreError,
+    budget_key,
+    open_shared_limiter,
+)
+from tap_tiktok_reporting.entities.advertiser_discovery import RunAdvertisers, resolve_advertisers
+from tap_tiktok_reporting.entities.streams import ENTITY_STREAM_TYPES, AdvertisersStream
+from tap_tiktok_reporting.input_checks import InputFileError, InputFileRole
+from tap_tiktok_reporting.reports.config import parse_custom_reports
+from tap_tiktok_reporting.reports.definitions import BUILTIN_REPORTS, ReportDefinition
+from tap_tiktok_reporting.reports.rows import advertiser_time_zone
+from tap_tiktok_reporting.reports.stream import ReportStream
 from tap_tiktok_reporting.secret_redaction import protect_secrets
 from tap_tiktok_reporting.settings import (
     CONFIG_SCHEMA,
@@ -38,17 +43,12 @@ from tap_tiktok_reporting.settings import (
     DEFAULT_REQUESTS_PER_SECOND,
     api_root,
 )
-from tap_tiktok_reporting.shared_rate_limit import (
-    RateLimitStoreError,
-    budget_key,
-    open_shared_limiter,
-)
 from tap_tiktok_reporting.singer_output import BufferedMsgSpecWriter
 
 if t.TYPE_CHECKING:
     from singer_sdk.streams import Stream
 
-    from tap_tiktok_reporting.run_pipeline import RunPipeline
+    from tap_tiktok_reporting.api.run_pipeline import RunPipeline
 
 _GC_YOUNG_THRESHOLD = 50_000
 

@@ -17,7 +17,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tap_tiktok_reporting.auth_cli import AdvertiserSummary, advertiser_table, main, mask_token
+from tap_tiktok_reporting.auth_helper.cli import (
+    AdvertiserSummary,
+    advertiser_table,
+    main,
+    mask_token,
+)
 from tests.fake_api import FakeMarketingAPI, Fault
 
 AUTH_EXECUTABLE = str(Path(sys.executable).with_name("tap-tiktok-auth"))

@@ -10,7 +10,7 @@ from tap_tiktok_reporting.conversions import (
     tiktok_utc_text,
     utc_timestamp,
 )
-from tap_tiktok_reporting.entity_schemas import CAMPAIGN_FIELDS, schema_of
+from tap_tiktok_reporting.entities.schemas import CAMPAIGN_FIELDS, schema_of
 
 
 def test_entity_times_are_utc_iso():

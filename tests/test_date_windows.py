@@ -6,7 +6,7 @@ import datetime
 
 import pytest
 
-from tap_tiktok_reporting.date_windows import DateWindow, date_windows, report_range
+from tap_tiktok_reporting.reports.date_windows import DateWindow, date_windows, report_range
 
 D = datetime.date
 

@@ -14,9 +14,9 @@ import time
 import pytest
 import requests
 
-from tap_tiktok_reporting.connectivity import FirstContact, network_failure
-from tap_tiktok_reporting.entity_streams import CampaignsStream
-from tap_tiktok_reporting.errors import TikTokAPIError, TikTokTransientError
+from tap_tiktok_reporting.api.connectivity import FirstContact, network_failure
+from tap_tiktok_reporting.api.errors import TikTokAPIError, TikTokTransientError
+from tap_tiktok_reporting.entities.streams import CampaignsStream
 from tap_tiktok_reporting.tap import TapTikTok
 from tests.conftest import (
     ENTITY_STREAMS,

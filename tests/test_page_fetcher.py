@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from tap_tiktok_reporting.page_fetcher import Page, PageFetcher
+from tap_tiktok_reporting.api.page_fetcher import Page, PageFetcher
 
 
 class Source:

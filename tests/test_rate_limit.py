@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from tap_tiktok_reporting.rate_limit import RequestRateLimiter, rate_limited_session
+from tap_tiktok_reporting.api.rate_limit import RequestRateLimiter, rate_limited_session
 from tap_tiktok_reporting.tap import TapTikTok
 from tests.conftest import run_sync, tap_config
 

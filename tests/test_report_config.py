@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from tap_tiktok_reporting.report_catalog import Aggregation, ReportType
-from tap_tiktok_reporting.report_config import parse_custom_reports
+from tap_tiktok_reporting.reports.catalog import Aggregation, ReportType
+from tap_tiktok_reporting.reports.config import parse_custom_reports
 from tests.conftest import run_cli
 
 RESERVED = ["campaigns", "ad_report_daily"]

@@ -9,10 +9,10 @@ import zoneinfo
 import msgspec
 import pytest
 
-from tap_tiktok_reporting.report_catalog import LEVELS, Aggregation, ReportType
-from tap_tiktok_reporting.report_definitions import ReportDefinition
-from tap_tiktok_reporting.report_pages import TypedReportRows
-from tap_tiktok_reporting.report_rows import ReportRowFlattener
+from tap_tiktok_reporting.reports.catalog import LEVELS, Aggregation, ReportType
+from tap_tiktok_reporting.reports.definitions import ReportDefinition
+from tap_tiktok_reporting.reports.pages import TypedReportRows
+from tap_tiktok_reporting.reports.rows import ReportRowFlattener
 
 METRICS = ("spend", "impressions", "ctr", "ad_name", "conversion", "cpc")
 DEFINITION = ReportDefinition(

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tap_tiktok_reporting.report_catalog import invalid_metric_fields
+from tap_tiktok_reporting.reports.catalog import invalid_metric_fields
 from tests.conftest import catalog_selecting, run_cli, tap_config
 from tests.fake_api import Fault
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import decimal
 import zoneinfo
 
-from tap_tiktok_reporting.report_catalog import LEVELS, Aggregation, ReportType
-from tap_tiktok_reporting.report_definitions import ReportDefinition
-from tap_tiktok_reporting.report_rows import (
+from tap_tiktok_reporting.reports.catalog import LEVELS, Aggregation, ReportType
+from tap_tiktok_reporting.reports.definitions import ReportDefinition
+from tap_tiktok_reporting.reports.rows import (
     ReportRowFlattener,
     advertiser_time_zone,
     to_count,

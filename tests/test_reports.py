@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from tap_tiktok_reporting import clock
-from tap_tiktok_reporting.errors import TikTokAPIError
-from tap_tiktok_reporting.report_definitions import BUILTIN_REPORTS
+from tap_tiktok_reporting.api.errors import TikTokAPIError
+from tap_tiktok_reporting.reports.definitions import BUILTIN_REPORTS
 from tests.conftest import catalog_selecting, run_cli, run_sync, tap_config
 from tests.fake_api import Fault
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from tap_tiktok_reporting.shared_rate_limit import open_shared_limiter
+from tap_tiktok_reporting.api.shared_rate_limit import open_shared_limiter
 from tests.conftest import TAP_EXECUTABLE, catalog_selecting, run_cli, tap_config
 from tests.fake_api import DatasetSpec, FakeMarketingAPI, Fault
 from tests.test_bad_input import assert_refused_in_one_line

@@ -10,7 +10,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 if t.TYPE_CHECKING:
-    from tap_tiktok_reporting.connectivity import FirstContact
+    from tap_tiktok_reporting.api.connectivity import FirstContact
 
 # TikTok counts requests in a sliding second; spacing them a little wider than 1/rate keeps
 # network jitter from pushing rate+1 arrivals into one second.

@@ -17,7 +17,7 @@ import backoff
 import requests
 import urllib3.exceptions
 
-from tap_tiktok_reporting.errors import ErrorDetails, TikTokAPIError, TikTokTransientError
+from tap_tiktok_reporting.api.errors import ErrorDetails, TikTokAPIError, TikTokTransientError
 
 #: How long a run that has never had an answer keeps trying to connect.
 FIRST_CONTACT_SECONDS = 20.0

@@ -8,12 +8,12 @@ import typing as t
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 
-from tap_tiktok_reporting.business_centers import (
+from tap_tiktok_reporting.api.client import TikTokStream
+from tap_tiktok_reporting.entities.business_centers import (
     business_center_advertiser_ids,
     visible_business_center_ids,
 )
-from tap_tiktok_reporting.client import TikTokStream
-from tap_tiktok_reporting.entity_schemas import schema_of
+from tap_tiktok_reporting.entities.schemas import schema_of
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context

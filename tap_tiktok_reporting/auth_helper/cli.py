@@ -25,9 +25,9 @@ import requests
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.metrics import get_metrics_logger
 
-from tap_tiktok_reporting.advertiser_discovery import AuthorizedAdvertisersStream
+from tap_tiktok_reporting.auth_helper.token_exchange import exchange_auth_code
+from tap_tiktok_reporting.entities.advertiser_discovery import AuthorizedAdvertisersStream
 from tap_tiktok_reporting.tap import TapTikTok
-from tap_tiktok_reporting.token_exchange import exchange_auth_code
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Sequence

@@ -10,18 +10,18 @@ import typing as t
 
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
-from tap_tiktok_reporting.client import AdvertiserPartitionedStream
-from tap_tiktok_reporting.date_windows import DateWindow, date_windows, report_range
-from tap_tiktok_reporting.errors import (
+from tap_tiktok_reporting.api.client import AdvertiserPartitionedStream
+from tap_tiktok_reporting.api.errors import (
     PARAMETER_ERROR,
     QUERY_TOO_LARGE,
     ErrorDetails,
     TikTokAPIError,
 )
-from tap_tiktok_reporting.report_catalog import invalid_metric_fields
-from tap_tiktok_reporting.report_definitions import ReportDefinition, ReportFilter
-from tap_tiktok_reporting.report_pages import TypedReportRows
-from tap_tiktok_reporting.report_rows import ReportRowFlattener, report_schema
+from tap_tiktok_reporting.reports.catalog import invalid_metric_fields
+from tap_tiktok_reporting.reports.date_windows import DateWindow, date_windows, report_range
+from tap_tiktok_reporting.reports.definitions import ReportDefinition, ReportFilter
+from tap_tiktok_reporting.reports.pages import TypedReportRows
+from tap_tiktok_reporting.reports.rows import ReportRowFlattener, report_schema
 from tap_tiktok_reporting.settings import (
     DEFAULT_LOOKBACK_DAYS,
     MAX_ADVERTISERS_PER_REPORT_REQUEST,
@@ -77,7 +77,7 @@ class ReportStream(AdvertiserPartitionedStream):
     """
 
     path = "report/integrated/get/"
-    # Every value is typed by the row flattener already (see report_rows.py).
+    # Every value is typed by the row flattener already (see reports/rows.py).
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
 
     def __init__(self, tap: TapTikTok, definition: ReportDefinition) -> None:
@@ -187,7 +187,7 @@ class ReportStream(AdvertiserPartitionedStream):
         return self._flatteners[advertiser_id]
 
     def decode_body(self, content: bytes) -> t.Any:
-        """A page with typed rows when its values allow it (see report_pages.py)."""
+        """A page with typed rows when its values allow it (see reports/pages.py)."""
         return self.typed_rows.decode(content) or super().decode_body(content)
 
     def page_rows(self, response: requests.Response, context: Context) -> list[dict[str, t.Any]]:

@@ -4,7 +4,7 @@ A report page is about a thousand rows of some fifty metrics, each a string ("15
 "14482", "-"). Decoding the page into msgspec structs whose fields are typed (exact decimals,
 integers, text) types every value in C, where converting each value in Python costs more than
 decoding the page. Only pages that hold something else (numbers in odd notations, "1,234",
-"12%", "<5", non-finite decimals) fall back to the lenient per-value path in `report_rows.py`,
+"12%", "<5", non-finite decimals) fall back to the lenient per-value path in `reports/rows.py`,
 and the two paths give the same record.
 """
 
@@ -16,7 +16,7 @@ import typing as t
 
 import msgspec
 
-from tap_tiktok_reporting.report_catalog import MetricKind, metric_kind
+from tap_tiktok_reporting.reports.catalog import MetricKind, metric_kind
 
 # TikTok's "no value": as a JSON string value it becomes null before decoding. A `"-"` inside
 # a longer string is escaped (`\"-\"`), so only whole values match.

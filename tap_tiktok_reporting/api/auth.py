@@ -12,14 +12,14 @@ import msgspec
 import requests
 from singer_sdk.authenticators import OAuthAuthenticator
 
-from tap_tiktok_reporting.connectivity import (
+from tap_tiktok_reporting.api.connectivity import (
     NETWORK_ERRORS,
     FirstContact,
     network_failure,
     retry_waits,
     timeouts,
 )
-from tap_tiktok_reporting.errors import (
+from tap_tiktok_reporting.api.errors import (
     ACCESS_TOKEN_EXPIRED,
     TRANSIENT_HTTP_STATUSES,
     ErrorClass,

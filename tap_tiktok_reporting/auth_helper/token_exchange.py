@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 from singer_sdk import typing as th
 
-from tap_tiktok_reporting.client import TikTokStream, tiktok_body
-from tap_tiktok_reporting.entity_schemas import schema_of
-from tap_tiktok_reporting.errors import ErrorDetails, TikTokAPIError
+from tap_tiktok_reporting.api.client import TikTokStream, tiktok_body
+from tap_tiktok_reporting.api.errors import ErrorDetails, TikTokAPIError
+from tap_tiktok_reporting.entities.schemas import schema_of
 
 if t.TYPE_CHECKING:
     import requests

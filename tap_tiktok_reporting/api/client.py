@@ -22,13 +22,13 @@ from singer_sdk.pagination import PageNumberPaginator
 from singer_sdk.singerlib import RecordMessage
 from singer_sdk.streams import RESTStream
 
-from tap_tiktok_reporting.connectivity import (
+from tap_tiktok_reporting.api.connectivity import (
     NETWORK_ERRORS,
     network_failure,
     retry_waits,
     timeouts,
 )
-from tap_tiktok_reporting.errors import (
+from tap_tiktok_reporting.api.errors import (
     RATE_LIMIT_PAUSE_SECONDS,
     RATE_LIMITED_CODES,
     TRANSIENT_HTTP_STATUSES,
@@ -39,9 +39,9 @@ from tap_tiktok_reporting.errors import (
     classify_error,
     hint_for,
 )
-from tap_tiktok_reporting.page_fetcher import Page
-from tap_tiktok_reporting.rate_limit import rate_limited_session
-from tap_tiktok_reporting.run_pipeline import RunPipeline
+from tap_tiktok_reporting.api.page_fetcher import Page
+from tap_tiktok_reporting.api.rate_limit import rate_limited_session
+from tap_tiktok_reporting.api.run_pipeline import RunPipeline
 from tap_tiktok_reporting.settings import (
     DEFAULT_MAX_RETRY_SECONDS,
     DEFAULT_PAGE_SIZE,
@@ -54,7 +54,7 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
     from singer_sdk.streams.rest import HTTPRequest, PageContext
 
-    from tap_tiktok_reporting.auth import TikTokAuthenticator
+    from tap_tiktok_reporting.api.auth import TikTokAuthenticator
     from tap_tiktok_reporting.tap import TapTikTok
 
 _BODY_CACHE_ATTRIBUTE = "_tiktok_body"

@@ -7,7 +7,7 @@ import functools
 import itertools
 import typing as t
 
-from tap_tiktok_reporting.client import AdvertiserPartitionedStream, TikTokStream
+from tap_tiktok_reporting.api.client import AdvertiserPartitionedStream, TikTokStream
 from tap_tiktok_reporting.conversions import (
     Converter,
     convert_record,
@@ -15,7 +15,7 @@ from tap_tiktok_reporting.conversions import (
     parse_utc,
     tiktok_utc_text,
 )
-from tap_tiktok_reporting.entity_schemas import (
+from tap_tiktok_reporting.entities.schemas import (
     AD_FIELDS,
     AD_GROUP_FIELDS,
     ADVERTISER_STREAM_FIELDS,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from tap_tiktok_reporting.report_catalog import (
+from tap_tiktok_reporting.reports.catalog import (
     LEVELS,
     MAX_DAILY_WINDOW_DAYS,
     MAX_HOURLY_WINDOW_DAYS,

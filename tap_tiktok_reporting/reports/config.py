@@ -7,7 +7,7 @@ import re
 import typing as t
 from dataclasses import dataclass, field
 
-from tap_tiktok_reporting.report_catalog import (
+from tap_tiktok_reporting.reports.catalog import (
     ADVERTISER_DAILY_ONLY,
     ALL_ATTRIBUTES,
     ATTRIBUTES_BY_LEVEL,
@@ -22,7 +22,7 @@ from tap_tiktok_reporting.report_catalog import (
     Aggregation,
     ReportType,
 )
-from tap_tiktok_reporting.report_definitions import ReportDefinition, ReportFilter
+from tap_tiktok_reporting.reports.definitions import ReportDefinition, ReportFilter
 
 REPORT_KEYS = (
     "name",

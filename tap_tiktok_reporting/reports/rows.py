@@ -10,11 +10,11 @@ import zoneinfo
 from singer_sdk import typing as th
 
 from tap_tiktok_reporting.conversions import Converter
-from tap_tiktok_reporting.report_catalog import MetricKind, dimension_kind, metric_kind
+from tap_tiktok_reporting.reports.catalog import MetricKind, dimension_kind, metric_kind
 
 if t.TYPE_CHECKING:
-    from tap_tiktok_reporting.report_definitions import ReportDefinition
-    from tap_tiktok_reporting.report_pages import TypedReportRows
+    from tap_tiktok_reporting.reports.definitions import ReportDefinition
+    from tap_tiktok_reporting.reports.pages import TypedReportRows
 
 # TikTok's ways of saying "no value" ("-" for non-aggregable values, "<5" for tiny counts).
 _NON_VALUES = frozenset({"", "-", "--", "N/A", "n/a", "null", "None"})

@@ -13,8 +13,8 @@ import typing as t
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
-    from tap_tiktok_reporting.client import AdvertiserPartitionedStream
-    from tap_tiktok_reporting.page_fetcher import Page, PageFetcher
+    from tap_tiktok_reporting.api.client import AdvertiserPartitionedStream
+    from tap_tiktok_reporting.api.page_fetcher import Page, PageFetcher
 
 Rows = list[dict[str, t.Any]]
 

@@ -1,0 +1,1 @@
+"""HTTP client, authentication, rate limiting, errors and the page fetcher."""

@@ -1,0 +1,1 @@
+"""`tap-tiktok-auth`: getting and checking tokens."""

@@ -1,0 +1,1 @@
+"""Entity streams (advertisers, campaigns, ad groups, ads) and their schemas."""

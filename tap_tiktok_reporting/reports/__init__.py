@@ -1,0 +1,1 @@
+"""Report catalog, definitions, custom report config, row typing and the report stream."""
