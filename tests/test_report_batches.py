@@ -153,3 +153,20 @@ def test_the_advertiser_that_fails_alone_is_named(api, tmp_path):
     }
     # The batch's advertisers before it were read alone; none after it.
     assert got == set(ids[:3])
+
+
+def test_a_batch_too_large_together_is_asked_for_alone_before_windows_are_cut(api):
+    api.report_max_days_before_too_large = 30  # what one advertiser's 30 dates may reach
+    alone = sync(api, ["campaign_report_daily"], advertisers_per_report_request=1)
+    api.clear_log()
+    out = sync(api, ["campaign_report_daily"])
+
+    assert keyed(out.records["campaign_report_daily"]) == keyed(
+        alone.records["campaign_report_daily"]
+    )
+    too_large = [r for r in api.requests if r.code == 40067]
+    assert too_large and all(len(r.params["advertiser_ids"]) > 1 for r in too_large)
+    # No window was cut: every request still covers the whole 30-date (or 1-date) window.
+    windows = {(r.params["start_date"], r.params["end_date"]) for r in report_requests(api)}
+    assert windows == {("2025-01-01", "2025-01-30"), ("2025-01-31", "2025-01-31")}
+    assert "too large for advertisers" in out.log

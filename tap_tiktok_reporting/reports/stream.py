@@ -287,8 +287,8 @@ class ReportStream(AdvertiserPartitionedStream):
         """Rows of one query, each once, recovering from TikTok's refusals as they come.
 
         A built-in report asks again without metrics TikTok refuses; a window TikTok finds too
-        large is read again in halves; advertisers TikTok refuses together are asked for one
-        at a time. Rows out before a refusal are not sent twice.
+        large is read again in halves (a batch, first one advertiser at a time); advertisers
+        TikTok refuses together are asked for one at a time. Rows out before a refusal are not sent twice.
         """
         emitted: set[t.Hashable] = set()
         refusals_left = _MAX_REFUSALS_PER_QUERY
@@ -304,6 +304,16 @@ class ReportStream(AdvertiserPartitionedStream):
                 self.drop_metrics(refused.metrics)
                 attempts[:0] = [(context, self.pages_now(context))]
             except QueryTooLargeError:
+                if len(batch := advertisers_of(context)) > 1:
+                    # Too much together: each advertiser alone before any window is cut.
+                    self.logger.warning(
+                        "TikTok found report %s too large for advertisers %s together; asking "
+                        "for them one at a time",
+                        self.name,
+                        ", ".join(batch),
+                    )
+                    attempts[:0] = self.asked_alone(context, batch)
+                    continue
                 window = DateWindow(
                     datetime.date.fromisoformat(context["start_date"]),
                     datetime.date.fromisoformat(context["end_date"]),
@@ -332,8 +342,14 @@ class ReportStream(AdvertiserPartitionedStream):
                     refused.details.code,
                     refused.details.message or refused.details.problem,
                 )
-                singles = [{**context, "advertiser_id": a, "advertiser_ids": [a]} for a in batch]
-                attempts[:0] = [(single, self.pages_now(single)) for single in singles]
+                attempts[:0] = self.asked_alone(context, batch)
+
+    def asked_alone(
+        self, listing: Context, advertiser_ids: list[str]
+    ) -> list[tuple[Context, t.Iterator[list[dict[str, t.Any]]]]]:
+        """A batched query asked again for each of its advertisers on its own."""
+        singles = [{**listing, "advertiser_id": a, "advertiser_ids": [a]} for a in advertiser_ids]
+        return [(single, self.pages_now(single)) for single in singles]
 
     def pages_now(self, listing: Context) -> t.Iterator[list[dict[str, t.Any]]]:
         """The pages of a query asked again (after a refusal), through the run's fetcher."""
