@@ -28,6 +28,8 @@ from tap_tiktok_reporting.api.shared_rate_limit import (
     open_shared_limiter,
 )
 from tap_tiktok_reporting.entities.advertiser_discovery import RunAdvertisers, resolve_advertisers
+from tap_tiktok_reporting.entities.audiences import CustomAudiencesStream
+from tap_tiktok_reporting.entities.creatives import CREATIVE_STREAM_TYPES
 from tap_tiktok_reporting.entities.streams import ENTITY_STREAM_TYPES, AdvertisersStream
 from tap_tiktok_reporting.input_checks import InputFileError, InputFileRole
 from tap_tiktok_reporting.reports.config import parse_custom_reports
@@ -51,6 +53,13 @@ if t.TYPE_CHECKING:
     from tap_tiktok_reporting.api.run_pipeline import RunPipeline
 
 _GC_YOUNG_THRESHOLD = 50_000
+
+#: Every stream of the catalog that is not a report, in catalog order.
+CATALOG_ENTITY_TYPES: tuple[type[Stream], ...] = (
+    *ENTITY_STREAM_TYPES,
+    *CREATIVE_STREAM_TYPES,
+    CustomAudiencesStream,
+)
 
 # `tap-tiktok --help`, in place of the SDK's stock "Execute the Singer tap.".
 CLI_HELP = (
@@ -83,7 +92,7 @@ class TapTikTok(Tap):
     @functools.cached_property
     def report_definitions(self) -> list[ReportDefinition]:
         """Built-in reports and the valid custom ones; any invalid one stops the tap."""
-        reserved = [s.name for s in ENTITY_STREAM_TYPES] + [d.name for d in BUILTIN_REPORTS]
+        reserved = [s.name for s in CATALOG_ENTITY_TYPES] + [d.name for d in BUILTIN_REPORTS]
         parsed = parse_custom_reports(self.config.get("reports"), reserved)
         for warning in parsed.warnings:
             self.logger.warning(warning)
@@ -110,7 +119,7 @@ class TapTikTok(Tap):
             msg = "invalid config"
             raise ConfigValidationError(msg, errors=errors)
         if self.input_catalog is not None:
-            entity_names = [s.name for s in ENTITY_STREAM_TYPES]
+            entity_names = [s.name for s in CATALOG_ENTITY_TYPES]
             names = entity_names + [d.name for d in self.report_definitions]
             for warning in input_checks.unselectable_stream_warnings(self.input_catalog, names):
                 self.logger.warning(warning)
@@ -118,7 +127,7 @@ class TapTikTok(Tap):
     def discover_streams(self) -> list[Stream]:
         """The catalog's streams; building them makes no request."""
         self.check_input()  # the SDK builds streams within its constructor, before ours checks
-        entities: list[Stream] = [stream_type(self) for stream_type in ENTITY_STREAM_TYPES]
+        entities: list[Stream] = [stream_type(self) for stream_type in CATALOG_ENTITY_TYPES]
         return entities + [ReportStream(self, d) for d in self.report_definitions]
 
     @functools.cached_property

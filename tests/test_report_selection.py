@@ -1,4 +1,5 @@
-"""Heavy built-in reports (hourly, audience) are in the catalog but not selected by default."""
+"""Heavy streams (hourly and audience reports, the creative library) are in the catalog but not
+selected by default."""
 
 from __future__ import annotations
 
@@ -24,6 +25,9 @@ NOT_SELECTED_BY_DEFAULT = {
     "ad_report_daily_by_age_gender",
     "ad_report_daily_by_country",
     "ad_report_daily_by_platform",
+    # A big account's Asset Library costs up to 100 requests per advertiser per run.
+    "creative_images",
+    "creative_videos",
 }
 CUSTOM_REPORTS = [
     {
