@@ -7,9 +7,11 @@ import decimal
 from collections import Counter
 from typing import Any
 
+import pytest
+
 from tap_tiktok_reporting.api.errors import TikTokAPIError
 from tap_tiktok_reporting.tap import TapTikTok
-from tests.conftest import records_by_id, run_sync, tap_config
+from tests.conftest import catalog_selecting, records_by_id, run_cli, run_sync, tap_config
 from tests.fake_api import Fault
 from tests.fake_api.gmv_max import REPORT_PATH, gmv_max_report_rows
 from tests.fake_api.gmv_max_data import CAMPAIGN_TYPE_NAMES, gmv_max_world
@@ -312,3 +314,27 @@ def test_gmv_max_requests_per_second_sets_the_tier(api):
     run_sync(config, streams=[REPORT])
     assert len(report_requests(api)) > 12
     assert api.path_peak_qps(REPORT_PATH) <= rate
+
+
+@pytest.mark.parametrize("kind", ["postgres", "redis"])
+def test_a_shared_store_holds_the_gmv_max_budget_under_its_own_key(api, kind, tmp_path):
+    from tests.test_shared_rate_limit import drop_budget, fresh_key, reachable_or_skip
+
+    url = reachable_or_skip(kind)
+    key, marker = fresh_key("gmv")
+    config = tap_config(
+        api,
+        start_date="2025-05-01",
+        end_date="2025-05-02",
+        rate_limit_store=url,
+        rate_limit_key=key,
+    )
+    try:
+        result = run_cli(tmp_path, config, catalog=catalog_selecting(config, [REPORT]))
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert '"stream":"gmv_max_campaign_report_daily"' in result.stdout.replace(" ", "")
+        budgets = [line for line in result.stderr.splitlines() if "budget:" in line]
+        assert any(f"with key '{key}:gmv_max_report'" in line for line in budgets), budgets
+        assert any(f"with key '{key}'" in line for line in budgets), budgets
+    finally:
+        drop_budget(kind, url, marker)
