@@ -11,6 +11,8 @@ SANDBOX_API_ROOT = "https://sandbox-ads.tiktok.com/open_api/v1.3"
 
 DEFAULT_PAGE_SIZE = 1000
 DEFAULT_REQUESTS_PER_SECOND = 10.0
+#: `/gmv_max/report/get/`'s own QPS tier (Basic).
+DEFAULT_GMV_MAX_REPORT_REQUESTS_PER_SECOND = 8.0
 DEFAULT_REQUESTS_IN_FLIGHT = 10
 DEFAULT_REQUEST_TIMEOUT = 60
 DEFAULT_MAX_RETRY_SECONDS = 300
@@ -135,7 +137,7 @@ CONFIG_SCHEMA = th.PropertiesList(
         default=True,
         title="Include deleted objects",
         description="Also extract deleted campaigns, ad groups and ads (`primary_status: "
-        "STATUS_ALL`), and the report rows of deleted objects.",
+        "STATUS_ALL`) and deleted GMV Max campaigns, and the report rows of deleted objects.",
     ),
     th.Property(
         "sandbox",
@@ -191,6 +193,16 @@ CONFIG_SCHEMA = th.PropertiesList(
         "app's QPS tier (Basic 10, Advanced 20, Premium 30, Ultimate 50). With "
         "`rate_limit_store`, it is the app's total across every job sharing the store and "
         "`rate_limit_key`; without, lower it when several jobs share one app.",
+    ),
+    th.Property(
+        "gmv_max_requests_per_second",
+        th.NumberType(exclusive_minimum=0),
+        default=DEFAULT_GMV_MAX_REPORT_REQUESTS_PER_SECOND,
+        title="GMV Max report requests per second",
+        description="Client-side limit of `/gmv_max/report/get/`, which has its own, lower QPS "
+        "tier (Basic 8, Advanced 12, Premium and Ultimate 20), on top of "
+        "`max_requests_per_second`. With `rate_limit_store`, shared like it, under the key "
+        "`<rate_limit_key>:gmv_max_report`.",
     ),
     th.Property(
         "rate_limit_store",

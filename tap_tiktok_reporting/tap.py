@@ -31,6 +31,9 @@ from tap_tiktok_reporting.entities.advertiser_discovery import RunAdvertisers, r
 from tap_tiktok_reporting.entities.audiences import CustomAudiencesStream
 from tap_tiktok_reporting.entities.creatives import CREATIVE_STREAM_TYPES
 from tap_tiktok_reporting.entities.streams import ENTITY_STREAM_TYPES, AdvertisersStream
+from tap_tiktok_reporting.gmv_max.campaigns import GmvMaxCampaignsStream
+from tap_tiktok_reporting.gmv_max.report import GmvMaxCampaignReportStream
+from tap_tiktok_reporting.gmv_max.stores import GmvMaxStoresStream, StoreDirectory
 from tap_tiktok_reporting.input_checks import InputFileError, InputFileRole
 from tap_tiktok_reporting.reports.config import parse_custom_reports
 from tap_tiktok_reporting.reports.definitions import BUILTIN_REPORTS, ReportDefinition
@@ -39,6 +42,7 @@ from tap_tiktok_reporting.reports.stream import ReportStream
 from tap_tiktok_reporting.secret_redaction import protect_secrets
 from tap_tiktok_reporting.settings import (
     CONFIG_SCHEMA,
+    DEFAULT_GMV_MAX_REPORT_REQUESTS_PER_SECOND,
     DEFAULT_MAX_RETRY_SECONDS,
     DEFAULT_REQUEST_TIMEOUT,
     DEFAULT_REQUESTS_IN_FLIGHT,
@@ -53,6 +57,10 @@ if t.TYPE_CHECKING:
     from tap_tiktok_reporting.api.run_pipeline import RunPipeline
 
 _GC_YOUNG_THRESHOLD = 50_000
+#: GMV Max (TikTok Shop) streams, after the entity streams in the catalog.
+GMV_MAX_STREAM_TYPES = (GmvMaxStoresStream, GmvMaxCampaignsStream, GmvMaxCampaignReportStream)
+#: The shared budget of `/gmv_max/report/get/` is named after the run's, with this suffix.
+GMV_MAX_BUDGET_SUFFIX = ":gmv_max_report"
 
 #: Every stream of the catalog that is not a report, in catalog order.
 CATALOG_ENTITY_TYPES: tuple[type[Stream], ...] = (
@@ -92,7 +100,8 @@ class TapTikTok(Tap):
     @functools.cached_property
     def report_definitions(self) -> list[ReportDefinition]:
         """Built-in reports and the valid custom ones; any invalid one stops the tap."""
-        reserved = [s.name for s in CATALOG_ENTITY_TYPES] + [d.name for d in BUILTIN_REPORTS]
+        reserved = [s.name for s in (*CATALOG_ENTITY_TYPES, *GMV_MAX_STREAM_TYPES)]
+        reserved += [d.name for d in BUILTIN_REPORTS]
         parsed = parse_custom_reports(self.config.get("reports"), reserved)
         for warning in parsed.warnings:
             self.logger.warning(warning)
@@ -119,7 +128,7 @@ class TapTikTok(Tap):
             msg = "invalid config"
             raise ConfigValidationError(msg, errors=errors)
         if self.input_catalog is not None:
-            entity_names = [s.name for s in CATALOG_ENTITY_TYPES]
+            entity_names = [s.name for s in (*CATALOG_ENTITY_TYPES, *GMV_MAX_STREAM_TYPES)]
             names = entity_names + [d.name for d in self.report_definitions]
             for warning in input_checks.unselectable_stream_warnings(self.input_catalog, names):
                 self.logger.warning(warning)
@@ -128,7 +137,8 @@ class TapTikTok(Tap):
         """The catalog's streams; building them makes no request."""
         self.check_input()  # the SDK builds streams within its constructor, before ours checks
         entities: list[Stream] = [stream_type(self) for stream_type in CATALOG_ENTITY_TYPES]
-        return entities + [ReportStream(self, d) for d in self.report_definitions]
+        gmv_max: list[Stream] = [stream_type(self) for stream_type in GMV_MAX_STREAM_TYPES]
+        return entities + gmv_max + [ReportStream(self, d) for d in self.report_definitions]
 
     @functools.cached_property
     def advertiser_profiles(self) -> dict[str, dict[str, t.Any]]:
@@ -180,6 +190,36 @@ class TapTikTok(Tap):
             limiter.key,
         )
         return limiter
+
+    @functools.cached_property
+    def gmv_max_rate_limiter(self) -> RequestLimiter:
+        """The limit of `/gmv_max/report/get/`'s own QPS tier, taken after `rate_limiter`.
+
+        With `rate_limit_store`, shared like the run's budget, under its key plus
+        `:gmv_max_report`.
+        """
+        rate = float(
+            self.config.get(
+                "gmv_max_requests_per_second", DEFAULT_GMV_MAX_REPORT_REQUESTS_PER_SECOND
+            )
+        )
+        store = str(self.config.get("rate_limit_store") or "").strip()
+        if not store:
+            return RequestRateLimiter(rate)
+        limiter = open_shared_limiter(store, budget_key(self.config) + GMV_MAX_BUDGET_SUFFIX, rate)
+        self.logger.info(
+            "GMV Max report budget: %g requests per second in total for every job using %s "
+            "with key %r",
+            rate,
+            limiter.store.shown,
+            limiter.key,
+        )
+        return limiter
+
+    @functools.cached_property
+    def gmv_max_stores(self) -> StoreDirectory:
+        """Every advertiser's GMV Max stores, fetched once for the run."""
+        return StoreDirectory(self)
 
     @functools.cached_property
     def page_fetcher(self) -> PageFetcher:
@@ -248,12 +288,16 @@ class TapTikTok(Tap):
         self.check_credentials()
         _ = self.rate_limiter  # a shared budget's store is checked before the first request
         try:
+            if any(s.name == GmvMaxCampaignReportStream.name for s in self.streams_in_sync_order()):
+                _ = self.gmv_max_rate_limiter  # its store too
             _ = self.advertiser_ids
             super().sync_all()
         finally:
             if "page_fetcher" in self.__dict__:
                 self.page_fetcher.close()
             self.rate_limiter.close()
+            if "gmv_max_rate_limiter" in self.__dict__:
+                self.gmv_max_rate_limiter.close()
 
     def run_connection_test(self) -> bool:
         """The SDK's `--test`, with a shared budget's store checked before the first request."""

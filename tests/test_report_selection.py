@@ -9,6 +9,7 @@ from tests.conftest import run_cli, run_sync, tap_config
 
 # Written out here, not read from the tap: one request per advertiser per day, or many rows.
 NOT_SELECTED_BY_DEFAULT = {
+    "gmv_max_campaign_report_daily",  # a request per store, promotion type and 30 days
     "advertiser_report_hourly",
     "campaign_report_hourly",
     "ad_group_report_hourly",

@@ -40,7 +40,7 @@ from tap_tiktok_reporting.api.errors import (
     hint_for,
 )
 from tap_tiktok_reporting.api.page_fetcher import Page
-from tap_tiktok_reporting.api.rate_limit import rate_limited_session
+from tap_tiktok_reporting.api.rate_limit import RequestLimiter, rate_limited_session
 from tap_tiktok_reporting.api.run_pipeline import RunPipeline
 from tap_tiktok_reporting.settings import (
     DEFAULT_MAX_RETRY_SECONDS,
@@ -143,12 +143,17 @@ class TikTokStream(RESTStream[int]):
         return self.tiktok_tap.authenticator
 
     @property
+    def request_limiter(self) -> RequestLimiter:
+        """What this stream's requests wait for: the run's shared limiter."""
+        return self.tiktok_tap.rate_limiter
+
+    @property
     def requests_session(self) -> requests.Session:
-        """A session whose every request waits for the run's shared rate limiter."""
+        """A session whose every request waits for `request_limiter`."""
         if self._session is None:
             tap = self.tiktok_tap
             self._session = rate_limited_session(
-                tap.rate_limiter, tap.first_contact, tap.page_fetcher.max_in_flight
+                self.request_limiter, tap.first_contact, tap.page_fetcher.max_in_flight
             )
         return self._session
 
@@ -284,7 +289,7 @@ class TikTokStream(RESTStream[int]):
         status = response.status_code
         if status in TRANSIENT_HTTP_STATUSES or status >= 500:
             if status == requests.codes.too_many_requests:
-                self.tiktok_tap.rate_limiter.pause(RATE_LIMIT_PAUSE_SECONDS)
+                self.request_limiter.pause(RATE_LIMIT_PAUSE_SECONDS)
             raise TikTokTransientError(details(f"HTTP {status}"), response)
         if status >= 400:
             hint = "check api_base_url" if status == 404 else "check the settings"
@@ -320,7 +325,7 @@ class TikTokStream(RESTStream[int]):
             raise self.permanent_error(dataclasses.replace(error, hint=hint))
         if kind is ErrorClass.TRANSIENT:
             if code in RATE_LIMITED_CODES:
-                self.tiktok_tap.rate_limiter.pause(RATE_LIMIT_PAUSE_SECONDS)
+                self.request_limiter.pause(RATE_LIMIT_PAUSE_SECONDS)
             raise TikTokTransientError(error, response)
         raise self.permanent_error(dataclasses.replace(error, hint=hint_for(code)))
 

@@ -75,6 +75,32 @@ class RequestRateLimiter:
         """Nothing to release: the limiter lives in this process only."""
 
 
+class StackedLimiter:
+    """The run's limiter, then an endpoint's own lower tier: a request needs a slot of both.
+
+    The endpoint's slot is taken last, right before the request goes out, so its requests
+    start at that limiter's spacing whatever the wait for the run's slot was. (Taken first, a
+    long wait for the run's slot could bunch them up again.)
+    """
+
+    def __init__(self, run: RequestLimiter, endpoint: RequestLimiter) -> None:
+        self.run = run
+        self.endpoint = endpoint
+
+    def acquire(self) -> None:
+        """Block until both limiters let this caller start a request."""
+        self.run.acquire()
+        self.endpoint.acquire()
+
+    def pause(self, seconds: float) -> None:
+        """TikTok refused a request as too frequent: it may be either tier, so pause both."""
+        self.run.pause(seconds)
+        self.endpoint.pause(seconds)
+
+    def close(self) -> None:
+        """Nothing of its own: the run closes each limiter."""
+
+
 #: Connections kept per host by default (requests' own default).
 DEFAULT_POOL_CONNECTIONS = 10
 

@@ -15,6 +15,12 @@ class SlidingWindowLimiter:
         self.peak = 0
         self._accepted: deque[float] = deque()
 
+    def has_room(self, now: float) -> bool:
+        """Whether a request arriving at `now` would be accepted (nothing is recorded)."""
+        while self._accepted and self._accepted[0] <= now - self.window:
+            self._accepted.popleft()
+        return self.limit is None or len(self._accepted) < self.limit
+
     def try_acquire(self, now: float | None = None) -> bool:
         """Record a request; return False when it exceeds the limit (and must be throttled)."""
         now = time.monotonic() if now is None else now

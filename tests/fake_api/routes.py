@@ -33,12 +33,16 @@ Handler = Callable[[Call], dict[str, Any]]
 
 @dataclass(frozen=True)
 class Route:
-    """An endpoint: path (with trailing slash), allowed methods, whether it needs Access-Token."""
+    """An endpoint: path (with trailing slash), allowed methods, whether it needs Access-Token.
+
+    `qps_limit`: the endpoint's own QPS tier, enforced on top of the app's (None: only the app's).
+    """
 
     path: str
     handler: Handler
     methods: frozenset[str] = frozenset({"GET"})
     needs_token: bool = True
+    qps_limit: int | None = None
 
 
 def default_routes() -> list[Route]:

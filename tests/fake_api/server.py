@@ -89,6 +89,8 @@ class FakeMarketingAPI:
         # Tracebacks of handler crashes: bugs in the fake, answered HTTP 500 so they show.
         self.errors: list[str] = []
         self._limiter = SlidingWindowLimiter(qps_limit)
+        # Endpoints with their own QPS tier (on top of the app's), by API path.
+        self._path_limiters: dict[str, SlidingWindowLimiter] = {}
         self._qps_lock = threading.Lock()
         self._log: list[RequestLog] = []
         self._routes: dict[str, Route] = {}
@@ -158,6 +160,8 @@ class FakeMarketingAPI:
         """Register (or replace) the handler of one API path."""
         with self.lock:
             self._routes[route.path.lstrip("/")] = route
+        if route.qps_limit is not None:
+            self.set_path_qps_limit(route.path, route.qps_limit)
 
     @property
     def routes(self) -> dict[str, Route]:
@@ -307,6 +311,20 @@ class FakeMarketingAPI:
         with self.lock:
             self._limiter.limit = value
 
+    def set_path_qps_limit(self, path: str, limit: int | None) -> None:
+        """Give one API path its own QPS limit, on top of the app's (None removes it)."""
+        with self._qps_lock:
+            if limit is None:
+                self._path_limiters.pop(path.lstrip("/"), None)
+            else:
+                self._path_limiters[path.lstrip("/")] = SlidingWindowLimiter(limit)
+
+    def path_peak_qps(self, path: str) -> int:
+        """Most requests of `path` accepted within any 1-second window (0 without a path limit)."""
+        with self._qps_lock:
+            limiter = self._path_limiters.get(path.lstrip("/"))
+            return 0 if limiter is None else limiter.peak
+
     @property
     def peak_qps(self) -> int:
         """Most requests accepted within any 1-second window since start (or clear_log)."""
@@ -364,6 +382,9 @@ class FakeMarketingAPI:
         with self.lock:
             self._log.clear()
             self._limiter.reset_peak()
+        with self._qps_lock:
+            for limiter in self._path_limiters.values():
+                limiter.reset_peak()
         with self._flight_lock:
             self._peak_in_flight = self._in_flight
 
@@ -388,11 +409,19 @@ class FakeMarketingAPI:
         payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
         return _Reply(200, payload, "application/json", {"X-Tt-Logid": request_id}), request_id
 
-    def _admit(self) -> bool:
-        """Count a request against the app's QPS as it arrives; False if over the limit."""
+    def _admit(self, api_path: str) -> bool:
+        """Count a request against the app's QPS (and its path's) as it arrives; False if over."""
         # Its own lock: a report being computed under `lock` must not delay arrivals.
         with self._qps_lock:
-            return self._limiter.try_acquire()
+            now = time.monotonic()
+            path_limiter = self._path_limiters.get(api_path)
+            if path_limiter is not None and not path_limiter.has_room(now):
+                return False
+            if not self._limiter.try_acquire(now):
+                return False
+            if path_limiter is not None:
+                path_limiter.try_acquire(now)
+            return True
 
     def _dispatch(
         self,
@@ -451,7 +480,7 @@ class FakeMarketingAPI:
             return reply
 
         # The gateway counts a request when it arrives, before any time spent answering it.
-        admitted = self._admit()
+        admitted = self._admit(api_path)
         fault = self._take_fault(api_path, params)
         if fault is not None and fault.kind != "slow":
             return self._fault_reply(fault, log)

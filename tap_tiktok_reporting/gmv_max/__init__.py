@@ -1,0 +1,1 @@
+"""GMV Max (TikTok Shop): stores, campaigns and the daily campaign report."""
