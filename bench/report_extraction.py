@@ -67,7 +67,7 @@ def report_truth(api: FakeMarketingAPI, stream: str, end: datetime.date) -> set[
         start = START
         while start <= end:
             window_end = min(end, start + datetime.timedelta(days=29))
-            rows = api.report_rows(
+            rows = api.complete_report_rows(
                 advertiser_id,
                 report_type="BASIC",
                 data_level=data_level,

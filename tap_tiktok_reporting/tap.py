@@ -39,6 +39,7 @@ from tap_tiktok_reporting.reports.config import parse_custom_reports
 from tap_tiktok_reporting.reports.definitions import BUILTIN_REPORTS, ReportDefinition
 from tap_tiktok_reporting.reports.rows import advertiser_time_zone
 from tap_tiktok_reporting.reports.stream import ReportStream
+from tap_tiktok_reporting.reports.topview import advertisers_with_topview
 from tap_tiktok_reporting.secret_redaction import protect_secrets
 from tap_tiktok_reporting.settings import (
     CONFIG_SCHEMA,
@@ -166,6 +167,11 @@ class TapTikTok(Tap):
         if warning := input_checks.start_date_after_today_warning(self.config, todays):
             self.logger.warning(warning)
         return zones
+
+    @functools.cached_property
+    def topview_advertisers(self) -> frozenset[str]:
+        """Advertisers of the run with TopView campaigns, looked up once, on first need."""
+        return advertisers_with_topview(self, self.advertiser_ids)
 
     def advertiser_today(self, advertiser_id: str) -> datetime.date:
         """Today's date where the advertiser is: the last date TikTok can report for it."""

@@ -154,7 +154,7 @@ def truth(api):
     for advertiser in api.data.advertisers:
         advertiser_id = advertiser["advertiser_id"]
         for start, end in [("2025-01-01", "2025-01-30"), ("2025-01-31", "2025-03-01")]:
-            rows = api.report_rows(
+            rows = api.complete_report_rows(
                 advertiser_id,
                 report_type="BASIC",
                 data_level="AUCTION_AD",

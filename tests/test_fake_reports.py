@@ -395,6 +395,18 @@ def test_levels_aggregate_up(api):
         dimensions=["advertiser_id", "stat_time_day"],
         metrics=metrics,
     )
+    # Advertiser rows hold TopView spend; campaign and ad rows of TopView need the filter.
+    topview = [*status_filter("buying_type", "RESERVATION_TOP_VIEW")]
+    ad_rows += truth(
+        api, metrics=metrics, filtering=status_filter("ad_status", "STATUS_ALL") + topview
+    )
+    campaign_rows += truth(
+        api,
+        data_level="AUCTION_CAMPAIGN",
+        dimensions=["campaign_id", "stat_time_day"],
+        metrics=metrics,
+        filtering=status_filter("campaign_status", "STATUS_ALL") + topview,
+    )
     campaign_of = {a["ad_id"]: a["campaign_id"] for a in api.data.ads}
 
     def by_campaign(r: dict) -> tuple:
@@ -407,12 +419,49 @@ def test_levels_aggregate_up(api):
     assert sums(campaign_rows, day) == sums(advertiser_rows, day)
 
 
+@pytest.mark.parametrize("level", ["campaign", "adgroup", "ad"])
+def test_topview_rows_only_with_the_buying_type_filter(api, level):
+    id_field = f"{level}_id"
+    advertiser_id = advertiser(api)
+    topview_ids = {
+        row[id_field]
+        for row in api.data.snapshot(level)
+        if row["advertiser_id"] == advertiser_id
+        and api.data.buying_type(row[id_field]) == "RESERVATION_TOP_VIEW"
+    }
+    assert topview_ids, "the spec should give this advertiser TopView objects"
+    everything = status_filter(f"{level}_status", "STATUS_ALL")
+    overrides = {"data_level": f"AUCTION_{level.upper()}", "dimensions": [id_field]}
+
+    def ids(filtering: list[dict]) -> set[str]:
+        rows = truth(api, **overrides, filtering=filtering)
+        return {r["dimensions"][id_field] for r in rows}
+
+    default = ids(everything)
+    with_topview = ids(everything + status_filter("buying_type", "RESERVATION_TOP_VIEW"))
+    assert default and not default & topview_ids
+    assert with_topview and with_topview <= topview_ids
+    auction = ids(everything + status_filter("buying_type", "AUCTION"))
+    assert auction <= default
+    mixed = [
+        {
+            "field_name": "buying_type",
+            "filter_type": "IN",
+            "filter_value": '["AUCTION","RESERVATION_TOP_VIEW"]',
+        }
+    ]
+    answer = get(api, **query(api, **overrides, filtering=mixed))
+    assert answer["code"] == 40002 and "RESERVATION_TOP_VIEW" in answer["message"]
+
+
 def test_deleted_objects_hidden_by_default(api):
     advertiser_id = advertiser(api)
     deleted = {
         a["ad_id"]
         for a in api.data.ads
-        if a["advertiser_id"] == advertiser_id and a["secondary_status"] == "AD_STATUS_DELETE"
+        if a["advertiser_id"] == advertiser_id
+        and a["secondary_status"] == "AD_STATUS_DELETE"
+        and api.data.buying_type(a["ad_id"]) != "RESERVATION_TOP_VIEW"  # see the TopView test
     }
     assert deleted
 
@@ -429,7 +478,13 @@ def test_deleted_objects_hidden_by_default(api):
 
     # An advertiser-level report counts deleted ads too.
     total = truth(api, data_level="AUCTION_ADVERTISER", dimensions=["advertiser_id"])
-    all_ads = truth(api, dimensions=["ad_id"], filtering=status_filter("ad_status", "STATUS_ALL"))
+    everything = status_filter("ad_status", "STATUS_ALL")
+    all_ads = truth(api, dimensions=["ad_id"], filtering=everything)
+    all_ads += truth(
+        api,
+        dimensions=["ad_id"],
+        filtering=everything + status_filter("buying_type", "RESERVATION_TOP_VIEW"),
+    )
     assert int(total[0]["metrics"]["impressions"]) == sum(
         int(r["metrics"]["impressions"]) for r in all_ads
     )

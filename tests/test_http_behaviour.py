@@ -494,7 +494,7 @@ def test_report_pages_that_shift_give_each_row_once(api):
     expected = {}
     for advertiser in api.data.advertisers:
         advertiser_id = advertiser["advertiser_id"]
-        rows = api.report_rows(
+        rows = api.complete_report_rows(
             advertiser_id,
             report_type="BASIC",
             data_level="AUCTION_CAMPAIGN",

@@ -165,7 +165,7 @@ def truth(
 ) -> list[dict]:
     status = {"AUCTION_CAMPAIGN": "campaign_status", "AUCTION_AD": "ad_status"}[level]
     filtering = [{"field_name": status, "filter_type": "IN", "filter_value": '["STATUS_ALL"]'}]
-    return api.report_rows(
+    return api.complete_report_rows(
         advertiser_id,
         report_type="BASIC",
         data_level=level,
@@ -276,7 +276,7 @@ def test_hourly_rows_are_stored_at_the_right_instant(e2e):
     rows = [
         r
         for day in range((END - START).days + 1)
-        for r in api.report_rows(
+        for r in api.complete_report_rows(
             advertiser["advertiser_id"],
             report_type="BASIC",
             data_level="AUCTION_AD",

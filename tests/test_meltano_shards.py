@@ -154,7 +154,7 @@ def day_of(row: dict) -> datetime.date:
 
 
 def campaign_rows(api, advertiser_id: str) -> list[dict]:
-    return api.report_rows(
+    return api.complete_report_rows(
         advertiser_id,
         report_type="BASIC",
         data_level="AUCTION_CAMPAIGN",

@@ -11,9 +11,15 @@ from tests.fake_api import DatasetSpec, FakeMarketingAPI, Fault
 
 REPORT_PATH = "report/integrated/get/"
 STREAMS = ["campaign_report_daily", "ad_report_daily", "campaign_report_hourly"]
-# 7 advertisers in several time zones, each with a small tree.
+# 7 advertisers in several time zones, each with a small tree; no TopView objects, so request
+# counts here are those of batching alone (TopView queries: tests/test_topview_reports.py).
 SPEC = DatasetSpec(
-    seed=5, advertisers=7, campaigns_per_advertiser=2, adgroups_per_campaign=1, ads_per_adgroup=2
+    seed=5,
+    advertisers=7,
+    campaigns_per_advertiser=2,
+    adgroups_per_campaign=1,
+    ads_per_adgroup=2,
+    topview_fraction=0.0,
 )
 # 31 dates: a 30-date window and a 1-date one; the hourly report reads a day a request.
 RANGE = {"start_date": "2025-01-01", "end_date": "2025-01-31", "lookback_days": 0}

@@ -43,7 +43,7 @@ def fake_strings(api, stream: str, metrics: list[str]) -> dict[tuple[str, ...], 
     out = {}
     for advertiser in api.data.advertisers:
         advertiser_id = advertiser["advertiser_id"]
-        for row in api.report_rows(
+        for row in api.complete_report_rows(
             advertiser_id,
             report_type="BASIC",
             data_level=level,

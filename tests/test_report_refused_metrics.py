@@ -56,7 +56,7 @@ def truth(api, stream: str, metrics: list[str]) -> dict[tuple, dict[str, Any]]:
     out = {}
     for advertiser in api.data.advertisers:
         advertiser_id = advertiser["advertiser_id"]
-        rows = api.report_rows(
+        rows = api.complete_report_rows(
             advertiser_id,
             report_type=report_type,
             data_level=level,
@@ -71,6 +71,18 @@ def truth(api, stream: str, metrics: list[str]) -> dict[tuple, dict[str, Any]]:
             dims = {k: v[:10] if k == "stat_time_day" else v for k, v in row["dimensions"].items()}
             out[(advertiser_id, *dims.values())] = row["metrics"]
     return out
+
+
+def one_query_advertiser(api) -> str:
+    """An advertiser without TopView objects: a window of its reports is one query."""
+    topview = {
+        c["advertiser_id"]
+        for c in api.data.campaigns
+        if api.data.buying_type(c["campaign_id"]) == "RESERVATION_TOP_VIEW"
+    }
+    return next(
+        a["advertiser_id"] for a in api.data.advertisers if a["advertiser_id"] not in topview
+    )
 
 
 def as_text(value: Any) -> str:
@@ -113,8 +125,15 @@ def test_a_builtin_report_drops_a_refused_metric_for_the_rest_of_the_run(api, tm
     refused = [r for r in requests if r.code == 40002]
     assert len(refused) >= len(STREAMS)
     assert [r for r in requests if RETIRED in r.params["metrics"]] == refused
-    # Per advertiser: 3 daily windows, 1 lifetime query, 3 audience windows.
-    assert len(requests) - len(refused) == 3 * (3 + 1 + 3)
+    # Per advertiser: 3 daily windows, 1 lifetime query, 3 audience windows; each query once
+    # more, with the TopView filter, for advertisers with TopView campaigns.
+    topview = {
+        c["advertiser_id"]
+        for c in api.data.campaigns
+        if api.data.buying_type(c["campaign_id"]) == "RESERVATION_TOP_VIEW"
+    }
+    assert len(topview) == 2
+    assert len(requests) - len(refused) == (3 + len(topview)) * (3 + 1 + 3)
 
 
 @pytest.mark.parametrize(
@@ -133,7 +152,7 @@ def test_refused_metric_names_are_read_from_either_quote_style(api, tmp_path, na
     )
     api.inject(Fault(kind="code", code=40002, path=REPORT_PATH, message=message))
     # One advertiser and one date: one query, which the one injected refusal hits.
-    one = [api.data.advertisers[0]["advertiser_id"]]
+    one = [one_query_advertiser(api)]
     config = tap_config(api, start_date=START, end_date=START, advertiser_ids=one)
     result = run_cli(tmp_path, config, catalog=catalog_selecting(config, ["ad_report_daily"]))
 
@@ -146,7 +165,7 @@ def test_refused_metric_names_are_read_from_either_quote_style(api, tmp_path, na
 
 
 def test_a_refusal_on_a_later_page_rereads_the_query_without_repeating_rows(api, tmp_path):
-    advertiser_id = api.data.advertisers[0]["advertiser_id"]
+    advertiser_id = one_query_advertiser(api)
     message = f"Invalid metric fields: ['{RETIRED}']."
     # Page 1 is served; page 2 is refused, so the query is read again from page 1.
     api.inject(Fault(kind="code", code=40002, path=REPORT_PATH, message=message, skip=1))
@@ -161,7 +180,7 @@ def test_a_refusal_on_a_later_page_rereads_the_query_without_repeating_rows(api,
     assert len(keys) == len(set(keys))
     expected = {
         (row["dimensions"]["ad_id"], row["dimensions"]["stat_time_day"][:10])
-        for row in api.report_rows(
+        for row in api.complete_report_rows(
             advertiser_id,
             report_type="BASIC",
             data_level="AUCTION_AD",
@@ -189,7 +208,7 @@ def test_a_refusal_on_a_later_page_rereads_the_query_without_repeating_rows(api,
 )
 def test_other_parameter_errors_on_a_builtin_report_stay_permanent(api, tmp_path, message):
     api.inject(Fault(kind="code", code=40002, path=REPORT_PATH, message=message))
-    one = [api.data.advertisers[0]["advertiser_id"]]
+    one = [one_query_advertiser(api)]
     config = tap_config(api, start_date=START, end_date=START, advertiser_ids=one)
     result = run_cli(tmp_path, config, catalog=catalog_selecting(config, ["ad_report_daily"]))
 

@@ -59,13 +59,13 @@ def truth_rows(
             {"field_name": status, "filter_type": "IN", "filter_value": '["STATUS_ALL"]'}
         )
     if start is None:
-        return api.report_rows(
+        return api.complete_report_rows(
             advertiser_id, query_lifetime=True, filtering=filtering, **_query(query)
         )
     span = 1 if "stat_time_hour" in query["dimensions"] else 30
     rows = []
     for first, last in chunks(start, end, span):
-        rows += api.report_rows(
+        rows += api.complete_report_rows(
             advertiser_id, start_date=first, end_date=last, filtering=filtering, **_query(query)
         )
     return rows
@@ -144,6 +144,23 @@ def assert_builtin_equals_truth(
     """A built-in report stream's records equal the fake's truth for start..end."""
     expected = expected_for(api, definition_query(name), start, end, include_deleted)
     assert_stream_equals_truth(records, expected, BUILTIN[name].primary_keys)
+
+
+STATUS_ALL_ADS = [
+    {"field_name": "ad_status", "filter_type": "IN", "filter_value": '["STATUS_ALL"]'}
+]
+TOPVIEW_ONLY = [
+    {"field_name": "buying_type", "filter_type": "IN", "filter_value": '["RESERVATION_TOP_VIEW"]'}
+]
+
+
+def topview_advertisers(api) -> set[str]:
+    """Advertisers with TopView campaigns, from the fake's data."""
+    return {
+        c["advertiser_id"]
+        for c in api.data.campaigns
+        if api.data.buying_type(c["campaign_id"]) == "RESERVATION_TOP_VIEW"
+    }
 
 
 def report_requests(api) -> list:
@@ -301,14 +318,19 @@ def test_windows_are_30_dates_and_requests_are_the_minimum(api):
         }
         assert sent == set(windows)
         for first, last in windows:
-            rows = truth_rows(
-                api,
-                advertiser_id,
-                definition_query("ad_report_daily"),
-                D.fromisoformat(first),
-                D.fromisoformat(last),
-            )
-            expected_requests += max(1, math.ceil(len(rows) / 40))
+            for filtering in [STATUS_ALL_ADS, STATUS_ALL_ADS + TOPVIEW_ONLY]:
+                if filtering is not STATUS_ALL_ADS and advertiser_id not in topview_advertisers(
+                    api
+                ):
+                    continue  # no TopView objects: no TopView query
+                rows = api.report_rows(
+                    advertiser_id,
+                    start_date=first,
+                    end_date=last,
+                    filtering=filtering,
+                    **_query(definition_query("ad_report_daily")),
+                )
+                expected_requests += max(1, math.ceil(len(rows) / 40))
     assert len(requests) == expected_requests
     assert len(out.records["ad_report_daily"]) == len(
         expected_for(api, definition_query("ad_report_daily"), D(2025, 1, 1), D(2025, 3, 31))
@@ -461,7 +483,9 @@ def test_an_interrupted_run_resumes_with_nothing_lost(api):
         first_dates[advertiser] = min(start, first_dates.get(advertiser, start))
     advertisers = [a["advertiser_id"] for a in api.data.advertisers]
     assert [first_dates[a] for a in advertisers] == ["2025-03-31", "2025-01-30", "2025-01-01"]
-    assert len(report_requests(api)) == 1 + 3 + 3
+    # The first two advertisers have TopView objects: each window costs them a second query.
+    assert topview_advertisers(api) == set(advertisers[:2])
+    assert len(report_requests(api)) == (1 + 3) * 2 + 3
 
 
 def test_query_too_large_halves_the_window(api):
@@ -491,9 +515,9 @@ def test_deleted_objects_spend_is_kept_only_when_asked(api):
         tap_config(api, start_date=str(start), end_date=str(end)), streams=["ad_report_daily"]
     )
     assert deleted_ads & {r["ad_id"] for r in with_deleted.records["ad_report_daily"]}
+    # Every query asks for deleted ads; TopView ones (a second query) also for TopView rows.
     assert all(
-        r.params["filtering"]
-        == [{"field_name": "ad_status", "filter_type": "IN", "filter_value": '["STATUS_ALL"]'}]
+        r.params["filtering"] in (STATUS_ALL_ADS, STATUS_ALL_ADS + TOPVIEW_ONLY)
         for r in report_requests(api)
     )
 

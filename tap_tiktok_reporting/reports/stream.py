@@ -22,6 +22,7 @@ from tap_tiktok_reporting.reports.date_windows import DateWindow, date_windows, 
 from tap_tiktok_reporting.reports.definitions import ReportDefinition, ReportFilter
 from tap_tiktok_reporting.reports.pages import TypedReportRows
 from tap_tiktok_reporting.reports.rows import ReportRowFlattener, report_schema
+from tap_tiktok_reporting.reports.topview import TOPVIEW_FILTER, reads_topview_separately
 from tap_tiktok_reporting.settings import (
     DEFAULT_LOOKBACK_DAYS,
     MAX_ADVERTISERS_PER_REPORT_REQUEST,
@@ -43,9 +44,25 @@ _MAX_REFUSALS_PER_QUERY = 5
 _NOTHING_DUE = object()
 
 
+# Listing keys besides the query's own: whether it asks for TopView rows, whether the window
+# is complete once it is read, and whose bookmarks then move.
+_TOPVIEW = "topview"
+_CLOSES_WINDOW = "closes_window"
+_WINDOW_ADVERTISERS = "window_advertisers"
+
+
 def advertisers_of(listing: Context) -> list[str]:
     """The advertisers one report query is about (several when batched)."""
     return list(listing.get("advertiser_ids") or [listing["advertiser_id"]])
+
+
+def for_advertisers(query: Context, advertiser_ids: t.Sequence[str]) -> dict[str, t.Any]:
+    """`query` asked for `advertiser_ids` (one request; `advertiser_ids` only when several)."""
+    listing = {k: v for k, v in query.items() if k != "advertiser_ids"}
+    listing["advertiser_id"] = advertiser_ids[0]
+    if len(advertiser_ids) > 1:
+        listing["advertiser_ids"] = list(advertiser_ids)
+    return listing
 
 
 class BatchAnswerError(TikTokAPIError):
@@ -143,17 +160,22 @@ class ReportStream(AdvertiserPartitionedStream):
         else:
             params["start_date"] = context["start_date"]
             params["end_date"] = context["end_date"]
-        if filtering := self.filtering():
+        if filtering := self.filtering(topview=bool(context.get(_TOPVIEW))):
             params["filtering"] = filtering
         return params
 
-    def filtering(self) -> list[dict[str, str]]:
-        """The report's filters, plus the level's `STATUS_ALL` when deleted objects are wanted."""
+    def filtering(self, *, topview: bool = False) -> list[dict[str, str]]:
+        """The report's filters, plus the level's `STATUS_ALL` when deleted objects are wanted.
+
+        A TopView query also filters on `buying_type` (TikTok serves those rows only then).
+        """
         filters = list(self.definition.filters)
         status_field = self.definition.level.status_filter
         wants_deleted = self.config.get("include_deleted", True)
         if wants_deleted and status_field and all(f.field_name != status_field for f in filters):
             filters.append(ReportFilter(status_field, "IN", ("STATUS_ALL",)))
+        if topview:
+            filters.append(TOPVIEW_FILTER)
         return [f.to_api() for f in filters]
 
     def permanent_error(self, details: ErrorDetails) -> Exception:
@@ -215,16 +237,52 @@ class ReportStream(AdvertiserPartitionedStream):
         return records
 
     def listings(self, partition: Context) -> t.Iterable[dict[str, t.Any]]:
-        """Lifetime: one query. Otherwise one query per due date window."""
+        """The advertiser's queries: see `queries_of`."""
+        return self.queries_of(partition, [partition["advertiser_id"]])
+
+    def queries_of(
+        self, partition: Context, advertiser_ids: t.Sequence[str]
+    ) -> list[dict[str, t.Any]]:
+        """Lifetime: one query; otherwise one per due date window (`partition`'s dates).
+
+        Each is asked for `advertiser_ids` together, and followed by the same query with the
+        TopView filter for those of them that have TopView objects, if the report needs it.
+        """
         if self.definition.is_lifetime:
-            return [dict(partition)]
-        due = self.due_range(partition)
-        if due is None:
+            windows: list[Context] = [dict(partition)]
+        else:
+            due = self.due_range(partition)
+            if due is None:
+                return []
+            windows = [
+                self.window_context(partition, window)
+                for window in date_windows(due.start, due.end, self.window_days)
+            ]
+        topview = self.topview_advertisers_among(advertiser_ids)
+        queries: list[dict[str, t.Any]] = []
+        for window in windows:
+            queries.append({**for_advertisers(window, advertiser_ids), _CLOSES_WINDOW: not topview})
+            if topview:
+                queries.append(
+                    {
+                        **for_advertisers(window, topview),
+                        _TOPVIEW: True,
+                        _CLOSES_WINDOW: True,
+                        _WINDOW_ADVERTISERS: list(advertiser_ids),
+                    }
+                )
+        return queries
+
+    def topview_advertisers_among(self, advertiser_ids: t.Sequence[str]) -> list[str]:
+        """Those of `advertiser_ids` whose TopView rows this report reads in a query of their own.
+
+        Advertisers sharing a request have the same due dates, so those of them with TopView
+        objects share the TopView request too; the others cost none.
+        """
+        if not reads_topview_separately(self.definition):
             return []
-        return [
-            self.window_context(partition, window)
-            for window in date_windows(due.start, due.end, self.window_days)
-        ]
+        having = self.tiktok_tap.topview_advertisers
+        return [advertiser_id for advertiser_id in advertiser_ids if advertiser_id in having]
 
     def planned_listings(
         self, partitions: t.Sequence[Context]
@@ -253,8 +311,8 @@ class ReportStream(AdvertiserPartitionedStream):
             members = [index, *peers[: per_request - 1]]
             batched.update(members)
             ids = [partitions[m]["advertiser_id"] for m in members]
-            for listing in self.listings(partition):
-                yield index, {**listing, "advertiser_ids": ids} if len(ids) > 1 else listing
+            for listing in self.queries_of(partition, ids):
+                yield index, listing
 
     def due_key(self, partition: Context) -> t.Any:
         """What must be equal for advertisers to share requests: their due dates."""
@@ -273,24 +331,38 @@ class ReportStream(AdvertiserPartitionedStream):
         }
 
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
-        """Each listing's rows; after each window, the bookmark moves to its last date."""
+        """Each listing's rows; after each window, the bookmark moves to its last date.
+
+        A window is complete once its TopView query, if any, is read too; a row comes out once
+        per window, whichever of its queries it is in.
+        """
         context = dict(context or {})
+        emitted: set[t.Hashable] = set()
         for listing, pages in self.fetched_listings(context):
-            yield from self.listing_rows(listing, pages)
+            yield from self.listing_rows(listing, pages, emitted)
+            if not listing.get(_CLOSES_WINDOW, True):
+                continue
+            emitted = set()
             if not self.definition.is_lifetime:
                 last_date = datetime.date.fromisoformat(listing["end_date"])
-                self.checkpoint(advertisers_of(listing), last_date)
+                advertisers = listing.get(_WINDOW_ADVERTISERS) or advertisers_of(listing)
+                self.checkpoint(advertisers, last_date)
 
     def listing_rows(
-        self, listing: Context, pages: t.Iterator[list[dict[str, t.Any]]]
+        self,
+        listing: Context,
+        pages: t.Iterator[list[dict[str, t.Any]]],
+        emitted: set[t.Hashable] | None = None,
     ) -> t.Iterator[dict[str, t.Any]]:
         """Rows of one query, each once, recovering from TikTok's refusals as they come.
 
         A built-in report asks again without metrics TikTok refuses; a window TikTok finds too
         large is read again in halves (a batch, first one advertiser at a time); advertisers
-        TikTok refuses together are asked for one at a time. Rows out before a refusal are not sent twice.
+        TikTok refuses together are asked for one at a time. Rows out before a refusal are not
+        sent twice; `emitted` holds the keys of the rows out already (of this query, or of the
+        window's other query).
         """
-        emitted: set[t.Hashable] = set()
+        emitted = set() if emitted is None else emitted
         refusals_left = _MAX_REFUSALS_PER_QUERY
         attempts: list[tuple[Context, t.Iterator[list[dict[str, t.Any]]]]] = [(listing, pages)]
         while attempts:

@@ -10,6 +10,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from .entity_fields import extra_fields
+
 UTC = timezone.utc
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
@@ -438,6 +440,8 @@ class Dataset:
             for index, row in enumerate(rows):
                 created = datetime.strptime(row["create_time"], TIME_FORMAT).replace(tzinfo=UTC)
                 row["modify_time"] = format_time(self._modify_time(created, index))
+                # The other documented fields, derived from the id (no random numbers drawn).
+                row.update(extra_fields(level, row, self._buying_type[row[ID_FIELD[level]]]))
                 self._rows[level][row[ID_FIELD[level]]] = row
         for ad in self._rng.sample(ads, min(spec.no_modify_time_ads, len(ads))):
             # Smart+ ads come back without modify_time at all.

@@ -16,6 +16,7 @@ from .dataset import (
     parse_time,
     primary_status,
 )
+from .entity_fields import known_fields
 from .errors import invalid_param
 from .pagination import page_params, paginate
 from .params import id_list
@@ -159,7 +160,7 @@ def entity_handler(level: str) -> Callable[[Call], dict[str, Any]]:
         advertiser_id = call.params.string("advertiser_id", required=True)
         require_access(call.api.data, [advertiser_id])
         page, page_size = page_params(call.params)
-        fields = requested_fields(call, FIELDS[level])
+        fields = requested_fields(call, (*FIELDS[level], *known_fields(level)))
         drop_nulls = _drop_nulls(call)
         predicate, buying_types = build_filter(
             call, level, call.params.json_object("filtering") or {}

@@ -199,7 +199,6 @@ STATUS_FILTERS = {"campaign_status": "campaign", "adgroup_status": "adgroup", "a
 OTHER_FILTERS = (
     "ad_ids_v2",
     "playable_status",
-    "buying_type",
     "campaign_automation_type",
     "promotion_type",
     "create_time",
@@ -222,6 +221,11 @@ STATUS_VALUES = {
     "STATUS_DELETE": frozenset({True}),
 }
 MAX_FILTER_IDS = 100
+# Buying types (facts §3, §17). Below advertiser level, rows of TopView objects come back only
+# when the `buying_type` filter asks for RESERVATION_TOP_VIEW; advertiser-level rows hold all.
+BUYING_TYPES = ("AUCTION", "RESERVATION_RF", "RESERVATION_TOP_VIEW")
+TOPVIEW = "RESERVATION_TOP_VIEW"
+DEFAULT_BUYING_TYPES = frozenset({"AUCTION", "RESERVATION_RF"})
 # v1.2 names that v1.3 renamed (facts §4.1); sending them is a client bug worth surfacing.
 V12_PARAMS = {"filters": "filtering", "lifetime": "query_lifetime"}
 UNSUPPORTED_PARAMS = ("order_field", "bc_id")
@@ -248,6 +252,8 @@ class ReportQuery:
     id_filters: tuple[tuple[str, frozenset[str]], ...]
     # (level, "is deleted" values kept) pairs; the queried level defaults to not deleted.
     status_filters: tuple[tuple[str, frozenset[bool]], ...]
+    # Buying types whose objects' rows are served (None: every one, at advertiser level).
+    buying_types: frozenset[str] | None
     total_metrics: bool
     service_mismatch: bool
 
@@ -403,12 +409,27 @@ def _filter_values(field: str, raw: Any) -> list[Any]:
     return values
 
 
+def _buying_types(values: list[Any]) -> frozenset[str]:
+    unknown = [v for v in values if v not in BUYING_TYPES]
+    if unknown:
+        raise invalid_param(
+            f"filtering: buying_type values {unknown} are not valid; use {list(BUYING_TYPES)}."
+        )
+    # INFERRED from the entity endpoints' rule (facts §17): TopView must be asked for alone.
+    if TOPVIEW in values and len(set(values)) > 1:
+        raise invalid_param(
+            "filtering: buying_type RESERVATION_TOP_VIEW cannot be used with other values."
+        )
+    return frozenset(values)
+
+
 def _filtering(
     params: Params, level: str
-) -> tuple[dict[str, frozenset[str]], dict[str, frozenset[bool]]]:
+) -> tuple[dict[str, frozenset[str]], dict[str, frozenset[bool]], frozenset[str] | None]:
     raw = params.json_list("filtering") or []
     id_filters: dict[str, frozenset[str]] = {}
     status_filters: dict[str, frozenset[bool]] = {}
+    buying_types: frozenset[str] | None = None
     seen: set[str] = set()
     for item in raw:
         if not isinstance(item, dict) or not {"field_name", "filter_type", "filter_value"} <= set(
@@ -421,7 +442,7 @@ def _filtering(
         field, filter_type = item["field_name"], item["filter_type"]
         if field in OTHER_FILTERS:
             raise invalid_param(f"filtering: field_name {field} {NOT_SUPPORTED}.")
-        if field not in ID_FILTERS and field not in STATUS_FILTERS:
+        if field not in ID_FILTERS and field not in STATUS_FILTERS and field != "buying_type":
             raise invalid_param(f"filtering: Invalid field_name {field!r}.")
         if field in seen:
             raise invalid_param(f"filtering: field_name {field} is given more than once.")
@@ -433,6 +454,9 @@ def _filtering(
                 )
             raise invalid_param(f"filtering: Invalid filter_type {filter_type!r}.")
         values = _filter_values(field, item["filter_value"])
+        if field == "buying_type":
+            buying_types = _buying_types(values)
+            continue
         if field in ID_FILTERS:
             ids = id_list(f"filtering.{field}", values, limit=MAX_FILTER_IDS)
             id_filters[ID_FILTERS[field]] = frozenset(ids)
@@ -452,7 +476,9 @@ def _filtering(
     if level != "advertiser":
         # The queried level hides its deleted objects unless told otherwise (facts §4.1).
         status_filters.setdefault(level, STATUS_VALUES["STATUS_NOT_DELETE"])
-    return id_filters, status_filters
+        if buying_types is None:
+            buying_types = DEFAULT_BUYING_TYPES
+    return id_filters, status_filters, buying_types
 
 
 def _reject_unsupported(params: Params) -> None:
@@ -490,7 +516,7 @@ def parse_query(
     time_dimension = next((d for d in dimensions if d in TIME_DIMENSIONS), None)
     metrics = _metrics(params, report_type, level, time_dimension, retired)
     start, end = (None, None) if lifetime else _dates(params, time_dimension)
-    id_filters, status_filters = _filtering(params, level)
+    id_filters, status_filters, buying_types = _filtering(params, level)
     total_metrics = flag(params, "enable_total_metrics")
     if total_metrics and (
         report_type != "BASIC" or any(d not in (*ID_DIMENSIONS, DAY) for d in dimensions)
@@ -514,6 +540,7 @@ def parse_query(
         lifetime=lifetime,
         id_filters=tuple(sorted(id_filters.items())),
         status_filters=tuple(sorted(status_filters.items())),
+        buying_types=buying_types,
         total_metrics=total_metrics,
         # FAQ: a service_type the account does not use answers code 0 with an empty list; every
         # fake advertiser is an AUCTION account.

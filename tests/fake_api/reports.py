@@ -269,6 +269,11 @@ def compute(api: FakeMarketingAPI, query: ReportQuery) -> tuple[list[dict], dict
             continue
         if any(_is_deleted(objects[lvl]) not in keep for lvl, keep in query.status_filters):
             continue
+        if (
+            query.buying_types is not None
+            and data.buying_type(ad["ad_id"]) not in query.buying_types
+        ):
+            continue
         row_id = (
             advertiser_id
             if query.level == "advertiser"
@@ -458,6 +463,25 @@ def report_rows(
         rows, _ = run_report(api, Params(values=values), enforce_size_limit=False)
         # Values are strings, so copying the two dicts of each row is a full copy.
         return [{part: dict(row[part]) for part in ("dimensions", "metrics")} for row in rows]
+
+
+def complete_report_rows(api: FakeMarketingAPI, advertiser_id: str, **query: Any) -> list[dict]:
+    """Every row a complete client holds for a query: TikTok's rows plus, below advertiser
+    level and unless the query filters on buying_type itself, those of the same query with
+    the `buying_type` filter set to RESERVATION_TOP_VIEW (facts §17), each row once.
+    """
+    rows = report_rows(api, advertiser_id, **query)
+    raw = query.get("filtering")
+    filtering = list(json.loads(raw) if isinstance(raw, str) else raw or [])
+    own_filter = any(f.get("field_name") == "buying_type" for f in filtering)
+    if query["data_level"] == "AUCTION_ADVERTISER" or own_filter:
+        return rows
+    topview = {
+        "field_name": "buying_type",
+        "filter_type": "IN",
+        "filter_value": '["RESERVATION_TOP_VIEW"]',
+    }
+    return rows + report_rows(api, advertiser_id, **{**query, "filtering": [*filtering, topview]})
 
 
 ROUTES = (Route("report/integrated/get/", integrated_get),)

@@ -288,6 +288,16 @@ class FakeMarketingAPI:
             filtering=filtering,
         )
 
+    def complete_report_rows(self, advertiser_id: str, **query: Any) -> list[dict[str, Any]]:
+        """report_rows() plus the TopView rows TikTok serves only to a `buying_type` filter.
+
+        The truth of a report stream that is meant to hold every object's rows; see
+        reports.complete_report_rows.
+        """
+        from .reports import complete_report_rows
+
+        return complete_report_rows(self, advertiser_id, **query)
+
     # ----- faults, QPS and the log -----
 
     def inject(self, fault: Fault) -> Fault:
