@@ -185,17 +185,7 @@ class TapTikTok(Tap):
         and key; a store that cannot hold it stops the run before its first request.
         """
         rate = float(self.config.get("max_requests_per_second", DEFAULT_REQUESTS_PER_SECOND))
-        store = str(self.config.get("rate_limit_store") or "").strip()
-        if not store:
-            return RequestRateLimiter(rate)
-        limiter = open_shared_limiter(store, budget_key(self.config), rate)
-        self.logger.info(
-            "Request budget: %g requests per second in total for every job using %s with key %r",
-            rate,
-            limiter.store.shown,
-            limiter.key,
-        )
-        return limiter
+        return self._limiter(rate, "", "Request budget")
 
     @functools.cached_property
     def gmv_max_rate_limiter(self) -> RequestLimiter:
@@ -209,13 +199,17 @@ class TapTikTok(Tap):
                 "gmv_max_requests_per_second", DEFAULT_GMV_MAX_REPORT_REQUESTS_PER_SECOND
             )
         )
+        return self._limiter(rate, GMV_MAX_BUDGET_SUFFIX, "GMV Max report budget")
+
+    def _limiter(self, rate: float, key_suffix: str, label: str) -> RequestLimiter:
+        """An in-process limiter at `rate`, or with `rate_limit_store` a shared budget."""
         store = str(self.config.get("rate_limit_store") or "").strip()
         if not store:
             return RequestRateLimiter(rate)
-        limiter = open_shared_limiter(store, budget_key(self.config) + GMV_MAX_BUDGET_SUFFIX, rate)
+        limiter = open_shared_limiter(store, budget_key(self.config) + key_suffix, rate)
         self.logger.info(
-            "GMV Max report budget: %g requests per second in total for every job using %s "
-            "with key %r",
+            "%s: %g requests per second in total for every job using %s with key %r",
+            label,
             rate,
             limiter.store.shown,
             limiter.key,

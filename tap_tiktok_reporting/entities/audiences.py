@@ -14,13 +14,12 @@ import typing as t
 from singer_sdk import typing as th
 
 from tap_tiktok_reporting.api.client import (
-    AdvertiserPartitionedStream,
     TikTokStream,
     tiktok_body,
 )
 from tap_tiktok_reporting.conversions import convert_record, id_string, id_strings, utc_timestamp
+from tap_tiktok_reporting.entities.advertiser_lists import AdvertiserListStream
 from tap_tiktok_reporting.entities.schemas import schema_of
-from tap_tiktok_reporting.entities.streams import ConvertedStream
 
 if t.TYPE_CHECKING:
     import requests
@@ -111,31 +110,14 @@ class AudienceDetailsStream(TikTokStream):
             yield details
 
 
-class CustomAudiencesStream(AdvertiserPartitionedStream, ConvertedStream):
+class CustomAudiencesStream(AdvertiserListStream):
     """Each advertiser's custom audiences, owned and shared, with their details (full table)."""
 
     name = "custom_audiences"
     path = "dmp/custom_audience/list/"
     primary_keys = ("audience_id", "advertiser_id")
-    replication_key = None
+    max_page_size = AUDIENCE_LIST_MAX_PAGE_SIZE
     schema = schema_of(AUDIENCE_FIELDS, required=["audience_id", "advertiser_id"])
-
-    def page_size_for(self, context: Context | None) -> int:
-        """The `page_size` setting, within TikTok's limit for the list."""
-        return min(super().page_size_for(context), AUDIENCE_LIST_MAX_PAGE_SIZE)
-
-    def request_params(self, context: Context | None) -> dict[str, t.Any]:
-        """The advertiser; every audience it owns or was shared."""
-        return {"advertiser_id": (context or {})["advertiser_id"]}
-
-    def listings(self, partition: Context) -> t.Iterable[dict[str, t.Any]]:
-        """One list per advertiser."""
-        return [dict(partition)]
-
-    def page_rows(self, response: requests.Response, context: Context) -> list[dict[str, t.Any]]:
-        """The page's audiences, each with its advertiser."""
-        advertiser_id = str(context["advertiser_id"])
-        return [{**row, "advertiser_id": advertiser_id} for row in self.parse_response(response)]
 
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
         """Every listed audience, completed with its details, 100 audiences per get request."""

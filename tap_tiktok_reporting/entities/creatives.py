@@ -14,10 +14,10 @@ import typing as t
 
 from singer_sdk import typing as th
 
-from tap_tiktok_reporting.api.client import AdvertiserPartitionedStream, tiktok_body
+from tap_tiktok_reporting.api.client import tiktok_body
 from tap_tiktok_reporting.conversions import convert_record
+from tap_tiktok_reporting.entities.advertiser_lists import AdvertiserListStream
 from tap_tiktok_reporting.entities.schemas import schema_of
-from tap_tiktok_reporting.entities.streams import ConvertedStream
 
 if t.TYPE_CHECKING:
     import requests
@@ -77,10 +77,10 @@ VIDEO_FIELDS: dict[str, th.JSONTypeHelper] = {
 }
 
 
-class CreativeLibraryStream(AdvertiserPartitionedStream, ConvertedStream):
+class CreativeLibraryStream(AdvertiserListStream):
     """One advertiser's assets of one kind per partition, from one search (full table)."""
 
-    replication_key = None
+    max_page_size = LIBRARY_MAX_PAGE_SIZE
     # A big account's library is heavy: selected only when asked for.
     selected_by_default = False
     #: What the warnings call the assets ("images", "videos").
@@ -91,18 +91,6 @@ class CreativeLibraryStream(AdvertiserPartitionedStream, ConvertedStream):
         # The search's own count per advertiser, read on the page fetcher's threads.
         self._reported_totals: dict[str, int] = {}
         self._totals_lock = threading.Lock()
-
-    def page_size_for(self, context: Context | None) -> int:
-        """The `page_size` setting, within TikTok's limit for the searches."""
-        return min(super().page_size_for(context), LIBRARY_MAX_PAGE_SIZE)
-
-    def request_params(self, context: Context | None) -> dict[str, t.Any]:
-        """The advertiser; no filter, so the search covers the whole library."""
-        return {"advertiser_id": (context or {})["advertiser_id"]}
-
-    def listings(self, partition: Context) -> t.Iterable[dict[str, t.Any]]:
-        """One search per advertiser."""
-        return [dict(partition)]
 
     def page_rows(self, response: requests.Response, context: Context) -> list[dict[str, t.Any]]:
         """The page's assets, each with its advertiser; notes the search's reported total."""
@@ -117,7 +105,7 @@ class CreativeLibraryStream(AdvertiserPartitionedStream, ConvertedStream):
                 self._reported_totals[advertiser_id] = max(
                     total, self._reported_totals.get(advertiser_id, 0)
                 )
-        return [{**row, "advertiser_id": advertiser_id} for row in self.parse_response(response)]
+        return super().page_rows(response, context)
 
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
         """Every asset the search returns; a warning if the library holds more than that."""
