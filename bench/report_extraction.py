@@ -111,6 +111,7 @@ def tap_command(tap_path: str | None) -> tuple[list[str], dict[str, str]]:
 def serve_only_seconds(api: FakeMarketingAPI) -> float:
     """Time the fake alone needs to answer the run's requests again, one after the other."""
     logged = [r for r in api.requests if r.method == "GET"]
+    api.delivery.results.clear()  # computed afresh, as the tap's run had them computed
     url = urlsplit(api.base_url)
     connection = http.client.HTTPConnection(url.hostname, url.port)
     started = time.perf_counter()

@@ -41,7 +41,7 @@ def test_requests_are_spaced_so_no_second_holds_more_than_the_rate():
         assert len(in_window) <= 10
     # ...and the limiter does not waste the budget: 35 requests take about 3.5 s, not more.
     assert starts[-1] - starts[0] == pytest.approx(34 * limiter.interval)
-    assert limiter.interval < 0.11
+    assert limiter.interval <= 0.11 + 1e-9  # 10 a second, less a 10 % margin for jitter
 
 
 def test_idle_time_is_not_banked_into_a_burst():

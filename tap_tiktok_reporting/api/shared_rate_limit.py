@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 
 from singer_sdk.exceptions import ConfigValidationError, RetriableAPIError
 
+from tap_tiktok_reporting.api import rate_limit
 from tap_tiktok_reporting.secret_redaction import url_passwords
 
 if t.TYPE_CHECKING:
@@ -39,12 +40,10 @@ if t.TYPE_CHECKING:
 DEFAULT_BUDGET_KEY = "tap-tiktok"
 #: How long the tap waits for the store to answer, at start and per call.
 STORE_TIMEOUT_SECONDS = 10
-#: Spacing a little wider than 1/rate, as the in-process limiter does (1.05), and wider still:
-#: between the store's yes and the request reaching TikTok lie a round trip to the store and
-#: another process's or machine's scheduling. With 1.05, three processes on a busy two-core
-#: machine put two requests 67 ms apart (not 105) and once 11 into one second; 1.10 leaves
-#: 100 ms of jitter per second and still uses over 85 % of the budget.
-SAFETY_MARGIN = 1.10
+#: Spacing wider than 1/rate, as the in-process limiter's: with 1.05, three processes on a busy
+#: two-core machine put two requests 67 ms apart (not 105) and once 11 into one second; 1.10
+#: leaves 100 ms of jitter per second and still uses over 85 % of the budget.
+SAFETY_MARGIN = rate_limit.SAFETY_MARGIN
 #: Prefix of the Redis key holding the budget.
 REDIS_KEY_PREFIX = "tap-tiktok:rate-limit:"
 
