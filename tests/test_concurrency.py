@@ -35,12 +35,15 @@ def test_requests_go_out_together_and_the_output_is_that_of_one_at_a_time(api):
         tap_config(api, max_requests_in_flight=1, page_size=5, **WINDOW), streams=STREAMS
     )
     assert api.peak_in_flight == 1
+    asked_one_at_a_time = sorted(str(sorted(r.params.items())) for r in api.requests)
     api.clear_log()
     together = run_sync(
         tap_config(api, max_requests_in_flight=8, page_size=5, **WINDOW), streams=STREAMS
     )
     # Several advertisers' pages and windows were asked for at once, never more than allowed.
     assert 3 <= api.peak_in_flight <= 8
+    # ...and no page was fetched ahead in vain, nor twice.
+    assert sorted(str(sorted(r.params.items())) for r in api.requests) == asked_one_at_a_time
     # Record for record and state for state, in the same order.
     assert without_extraction_times(together.messages) == without_extraction_times(
         one_at_a_time.messages
