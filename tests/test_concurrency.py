@@ -55,7 +55,7 @@ def test_the_next_streams_pages_are_fetched_while_this_ones_are_read(api):
     api.inject(Fault(kind="slow", delay=0.1, times=10**6))
     out = run_sync(
         tap_config(api, max_requests_in_flight=8, page_size=2, **WINDOW),
-        streams=["campaigns", "ad_report_daily"],
+        streams=["campaigns", "advertiser_report_daily"],
     )
     # The streams come out one after the other, as a one-at-a-time run writes them.
     kinds = [m["stream"] for m in out.messages if m["type"] == "RECORD"]
@@ -63,7 +63,8 @@ def test_the_next_streams_pages_are_fetched_while_this_ones_are_read(api):
     assert kinds == [first] * kinds.count(first) + [second] * kinds.count(second)
     # But the second stream's first pages went out before the first stream's last ones (its
     # pages 2 and on, which go out once page 1 gave the page count).
-    path_of = {"campaigns": "campaign/get/", "ad_report_daily": REPORT_PATH}
+    # (An advertiser-level report needs no TopView lookup, so campaign/get/ is the stream's own.)
+    path_of = {"campaigns": "campaign/get/", "advertiser_report_daily": REPORT_PATH}
     paths = [r.path for r in api.requests if r.method == "GET"]
     last_of_first = max(i for i, path in enumerate(paths) if path == path_of[first])
     assert paths.index(path_of[second]) < last_of_first
