@@ -298,21 +298,20 @@ class ReportStream(AdvertiserPartitionedStream):
         if per_request <= 1:
             yield from super().planned_listings(partitions)
             return
-        due = [self.due_key(partition) for partition in partitions]
-        batched: set[int] = set()
+        # Partitions by due dates, in order; each group is asked for `per_request` at a time.
+        groups: dict[t.Any, list[int]] = {}
         for index, partition in enumerate(partitions):
-            if index in batched or due[index] is _NOTHING_DUE:
-                continue
-            peers = [
-                later
-                for later in range(index + 1, len(partitions))
-                if later not in batched and due[later] == due[index]
-            ]
-            members = [index, *peers[: per_request - 1]]
-            batched.update(members)
+            if (due := self.due_key(partition)) is not _NOTHING_DUE:
+                groups.setdefault(due, []).append(index)
+        batches = [
+            members[start : start + per_request]
+            for members in groups.values()
+            for start in range(0, len(members), per_request)
+        ]
+        for members in sorted(batches):
             ids = [partitions[m]["advertiser_id"] for m in members]
-            for listing in self.queries_of(partition, ids):
-                yield index, listing
+            for listing in self.queries_of(partitions[members[0]], ids):
+                yield members[0], listing
 
     def due_key(self, partition: Context) -> t.Any:
         """What must be equal for advertisers to share requests: their due dates."""
@@ -376,15 +375,9 @@ class ReportStream(AdvertiserPartitionedStream):
                 self.drop_metrics(refused.metrics)
                 attempts[:0] = [(context, self.pages_now(context))]
             except QueryTooLargeError:
-                if len(batch := advertisers_of(context)) > 1:
+                if len(advertisers_of(context)) > 1:
                     # Too much together: each advertiser alone before any window is cut.
-                    self.logger.warning(
-                        "TikTok found report %s too large for advertisers %s together; asking "
-                        "for them one at a time",
-                        self.name,
-                        ", ".join(batch),
-                    )
-                    attempts[:0] = self.asked_alone(context, batch)
+                    attempts[:0] = self.asked_alone(context, "found report %s too large for", "")
                     continue
                 window = DateWindow(
                     datetime.date.fromisoformat(context["start_date"]),
@@ -403,24 +396,27 @@ class ReportStream(AdvertiserPartitionedStream):
             except RefusedDefinitionError:
                 raise
             except TikTokAPIError as refused:
-                batch = advertisers_of(context)
-                if len(batch) <= 1:
+                if len(advertisers_of(context)) <= 1:
                     raise
-                self.logger.warning(
-                    "TikTok refused report %s for advertisers %s together (code %s: %s); "
-                    "asking for them one at a time",
-                    self.name,
-                    ", ".join(batch),
-                    refused.details.code,
-                    refused.details.message or refused.details.problem,
-                )
-                attempts[:0] = self.asked_alone(context, batch)
+                details = refused.details
+                detail = f" (code {details.code}: {details.message or details.problem})"
+                attempts[:0] = self.asked_alone(context, "refused report %s for", detail)
 
     def asked_alone(
-        self, listing: Context, advertiser_ids: list[str]
+        self, listing: Context, what: str, detail: str
     ) -> list[tuple[Context, t.Iterator[list[dict[str, t.Any]]]]]:
-        """A batched query asked again for each of its advertisers on its own."""
-        singles = [{**listing, "advertiser_id": a, "advertiser_ids": [a]} for a in advertiser_ids]
+        """A batched query asked again for each of its advertisers on its own.
+
+        One warning says why: TikTok `what` (naming the report) the advertisers, `detail`.
+        """
+        batch = advertisers_of(listing)
+        self.logger.warning(
+            "TikTok %s advertisers %s together%s; asking for them one at a time",
+            what % self.name,
+            ", ".join(batch),
+            detail,
+        )
+        singles = [for_advertisers(listing, [advertiser_id]) for advertiser_id in batch]
         return [(single, self.pages_now(single)) for single in singles]
 
     def pages_now(self, listing: Context) -> t.Iterator[list[dict[str, t.Any]]]:
