@@ -62,6 +62,39 @@ def test_advertisers_with_the_same_dates_share_requests_and_give_the_same_rows(a
     for stream in ("campaign_report_daily", "ad_report_daily"):
         assert batched.records[stream], stream
         assert keyed(batched.records[stream]) == keyed(one_each.records[stream])
+    # ...and the rows are the fake's own: every campaign-day of every advertiser, once.
+    truth = set()
+    for advertiser in api.data.advertisers:
+        for start, end in (("2025-01-01", "2025-01-30"), ("2025-01-31", "2025-01-31")):
+            rows = api.complete_report_rows(
+                advertiser["advertiser_id"],
+                report_type="BASIC",
+                data_level="AUCTION_CAMPAIGN",
+                dimensions=["campaign_id", "stat_time_day"],
+                metrics=["spend"],
+                start_date=start,
+                end_date=end,
+                filtering=[
+                    {
+                        "field_name": "campaign_status",
+                        "filter_type": "IN",
+                        "filter_value": '["STATUS_ALL"]',
+                    }
+                ],
+            )
+            truth |= {
+                (
+                    advertiser["advertiser_id"],
+                    r["dimensions"]["campaign_id"],
+                    r["dimensions"]["stat_time_day"][:10],
+                )
+                for r in rows
+            }
+    got = [
+        (r["advertiser_id"], r["campaign_id"], r["stat_time_day"])
+        for r in batched.records["campaign_report_daily"]
+    ]
+    assert len(got) == len(set(got)) and set(got) == truth
     # Each advertiser keeps its own bookmark, the same as when asked for alone.
     assert batched.final_state["bookmarks"] == one_each.final_state["bookmarks"]
     partitions = batched.final_state["bookmarks"]["ad_report_daily"]["partitions"]
