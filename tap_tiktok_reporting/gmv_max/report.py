@@ -38,7 +38,6 @@ from tap_tiktok_reporting.settings import DEFAULT_LOOKBACK_DAYS
 if t.TYPE_CHECKING:
     import requests
     from singer_sdk.helpers.types import Context
-    from singer_sdk.singerlib import MetadataMapping
 
     from tap_tiktok_reporting.tap import TapTikTok
 
@@ -78,6 +77,8 @@ class GmvMaxCampaignReportStream(AdvertiserPartitionedStream):
     replication_key = "stat_time_day"
     is_sorted = False
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE  # values are typed in `page_rows`
+    # Heavy: unselected by default at the root (its columns stay selected).
+    selected_by_default = False
 
     def __init__(self, tap: TapTikTok) -> None:
         super().__init__(tap, schema=report_schema())
@@ -85,19 +86,6 @@ class GmvMaxCampaignReportStream(AdvertiserPartitionedStream):
             promotion.campaign_value: [(m, metric_converter(m)) for m in promotion.metrics]
             for promotion in PROMOTION_TYPES
         }
-
-    @property
-    def metadata(self) -> MetadataMapping:
-        """Standard metadata, unselected by default at the root (the columns stay selected)."""
-        if self._metadata is not None:
-            return self._metadata
-        catalog = self._tap_input_catalog
-        from_catalog = catalog is not None and catalog.get_stream(self.tap_stream_id) is not None
-        metadata = super().metadata
-        if not from_catalog:
-            metadata.root.selected_by_default = False
-            metadata.root.selected = False
-        return metadata
 
     @property
     def request_limiter(self) -> RequestLimiter:

@@ -31,7 +31,6 @@ from tap_tiktok_reporting.settings import (
 if t.TYPE_CHECKING:
     import requests
     from singer_sdk.helpers.types import Context
-    from singer_sdk.singerlib import MetadataMapping
 
     from tap_tiktok_reporting.tap import TapTikTok
 
@@ -99,6 +98,9 @@ class ReportStream(AdvertiserPartitionedStream):
 
     def __init__(self, tap: TapTikTok, definition: ReportDefinition) -> None:
         self.definition = definition
+        # A heavy report is unselected by default at its root only (the SDK's own rule), so
+        # selecting the stream selects all its columns.
+        self.selected_by_default = definition.selected_by_default
         super().__init__(tap, name=definition.name, schema=report_schema(definition))
         self.primary_keys = list(definition.primary_keys)
         self.replication_key = definition.time_dimension
@@ -107,22 +109,6 @@ class ReportStream(AdvertiserPartitionedStream):
         self._flatteners: dict[str, ReportRowFlattener] = {}
         self.typed_rows = TypedReportRows(definition.metrics, definition.dimensions)
         self._row_key = operator.itemgetter("advertiser_id", *definition.dimensions)
-
-    @property
-    def metadata(self) -> MetadataMapping:
-        """Standard metadata; a heavy report is unselected by default at its root only.
-
-        Its columns stay selected by default, so selecting the stream selects all of them.
-        """
-        if self._metadata is not None:
-            return self._metadata
-        catalog = self._tap_input_catalog
-        from_catalog = catalog is not None and catalog.get_stream(self.tap_stream_id) is not None
-        metadata = super().metadata
-        if not from_catalog and not self.definition.selected_by_default:
-            metadata.root.selected_by_default = False
-            metadata.root.selected = False
-        return metadata
 
     @property
     def lookback_days(self) -> int:
