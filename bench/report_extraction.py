@@ -101,6 +101,9 @@ def entity_truth(api: FakeMarketingAPI, stream: str) -> set[tuple]:
 def tap_command(tap_path: str | None) -> tuple[list[str], dict[str, str]]:
     """The tap's command: the installed one, or the package under `tap_path` (an old checkout)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TAP_TIKTOK_")}
+    # An installed tap has its bytecode compiled (pip does it); without it, every run of the
+    # tap compiles the package again, which counts as CPU per row.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     if tap_path is None:
         return [str(Path(sys.executable).with_name("tap-tiktok"))], env
     env["PYTHONPATH"] = tap_path

@@ -264,7 +264,7 @@ class TikTokStream(RESTStream[int]):
         )
         response = self._send_with_retries(prepared, context)
         data = tiktok_body(response).get("data") or {}
-        rows = self.page_rows(response, context)
+        rows = functools.partial(self.page_rows, response, context)
         page_info = data.get("page_info") or {}
         try:
             total_pages = int(page_info.get("total_page") or 1) if self.paginated else 1

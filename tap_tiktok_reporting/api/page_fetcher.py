@@ -12,8 +12,9 @@ advertisers). Two numbers bound it:
 - `max_pages_ahead`: pages fetched or being fetched but not yet read by the stream
   (`max_in_flight` plus a few by default), so memory stays bounded however long the run.
 
-Only HTTP, retries and JSON decoding run on the pool's threads; the stream's own work (typing
-rows, writing records and state) stays on the caller's thread, in order. Output is therefore
+Only HTTP, retries and checking each answer run on the pool's threads; the stream's own work
+(decoding and typing rows, writing records and state) stays on the caller's thread, in order.
+A page waiting to be read holds its response, not its records. Output is therefore
 the same, record for record, as a sequential run.
 """
 
@@ -34,10 +35,18 @@ _SPARE_PAGES = 4
 
 @dataclasses.dataclass(frozen=True)
 class Page:
-    """One page of a listing: its rows and the listing's page count as this page reported it."""
+    """One page of a listing: its rows and the listing's page count as this page reported it.
 
-    rows: list[dict[str, t.Any]]
+    `rows` may be a function that makes them, called when the stream reads the page: a page
+    waiting in the look-ahead then holds its response, not its records.
+    """
+
+    rows: list[dict[str, t.Any]] | t.Callable[[], list[dict[str, t.Any]]]
     total_pages: int
+
+    def read(self) -> list[dict[str, t.Any]]:
+        """The page's rows (made now, on the reader's thread, if they are deferred)."""
+        return self.rows() if callable(self.rows) else self.rows
 
 
 #: Fetches page `number` (from 1) of the listing described by `context`, retries included.
@@ -180,7 +189,7 @@ class _Pipeline:
             self._ahead -= 1
             # Objects created while paging can raise the page count: follow the newest figure.
             listing.total_pages = max(listing.total_pages or 1, page.total_pages)
-            yield page.rows
+            yield page.read()
             number += 1
 
     def _result(self, listing: _ListingProgress, number: int) -> Page:

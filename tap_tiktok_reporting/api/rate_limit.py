@@ -107,6 +107,9 @@ class StackedLimiter:
 DEFAULT_POOL_CONNECTIONS = 10
 
 
+_BODY_READ_BYTES = 1 << 20
+
+
 class RateLimitedAdapter(HTTPAdapter):
     """A requests transport adapter that takes a slot from the shared limiter before each send.
 
@@ -123,15 +126,30 @@ class RateLimitedAdapter(HTTPAdapter):
         self.limiter = limiter
         self.first_contact = first_contact
 
-    def send(self, request: requests.PreparedRequest, **kwargs: t.Any) -> requests.Response:
-        """Wait for a slot, then send."""
+    def send(
+        self, request: requests.PreparedRequest, stream: bool = False, **kwargs: t.Any
+    ) -> requests.Response:
+        """Wait for a slot, then send; the body is read here too, unless streamed."""
         self.limiter.acquire()
-        if self.first_contact is None:
-            return super().send(request, **kwargs)
-        self.first_contact.note_attempt()
-        response = super().send(request, **kwargs)
-        self.first_contact.note_answer()
+        if self.first_contact is not None:
+            self.first_contact.note_attempt()
+        response = super().send(request, stream=True, **kwargs)
+        if not stream:
+            read_body(response)
+        if self.first_contact is not None:
+            self.first_contact.note_answer()
         return response
+
+
+def read_body(response: requests.Response) -> None:
+    """Read the whole body into the response, in megabyte reads.
+
+    `Response.content` reads 10 kB at a time: a 1.6 MB report page then costs about twice
+    the CPU (some 2.5 µs a row). The read goes through `iter_content`, so its errors are
+    requests' own, as they would be from `content`.
+    """
+    if response._content is False:  # requests' cache of the body, read once
+        response._content = b"".join(response.iter_content(_BODY_READ_BYTES)) or b""
 
 
 def rate_limited_session(

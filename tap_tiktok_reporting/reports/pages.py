@@ -11,7 +11,6 @@ and the two paths give the same record.
 from __future__ import annotations
 
 import decimal
-import operator
 import typing as t
 
 import msgspec
@@ -28,7 +27,7 @@ _FIELD_TYPES: dict[MetricKind | None, t.Any] = {
     MetricKind.TEXT: t.Optional[str],  # noqa: UP045
     None: t.Optional[str],  # noqa: UP045
 }
-_ZERO = decimal.Decimal(0)
+_AS_IS = (decimal.Decimal,)  # left as objects by `msgspec.to_builtins`
 _OWNER = "advertiser_id"
 
 
@@ -43,32 +42,23 @@ def _struct_of(title: str, fields: list[tuple[str, t.Any]]) -> type[msgspec.Stru
 
 
 class TypedReportRows:
-    """Decodes a report page with typed metrics, and reads its rows back in the record's order.
+    """Decodes report pages in two steps, and reads typed rows back as the record's values.
 
-    Decimal metrics come first in the struct, so one sum per row finds a non-finite value
-    (the lenient path turns those into null, and so does `metric_values`).
+    `envelope` checks a page on the request thread and leaves its rows as raw JSON (a page
+    waiting to be read costs its size in bytes, not its rows as objects); `rows` types them
+    when the stream reads the page. The metrics struct holds the record's fields in the
+    record's order, so a row's metrics become the record in one call.
     """
 
     def __init__(self, metrics: t.Sequence[str], dimensions: t.Sequence[str]) -> None:
         names = list(dict.fromkeys(metrics))
         kinds = {name: metric_kind(name) for name in names}
-        decimals = [n for n in names if kinds[n] is MetricKind.DECIMAL]
-        others = [n for n in names if kinds[n] is not MetricKind.DECIMAL]
-        # A batched answer says whose each row is among the metrics, asked for or not.
-        owner = [] if _OWNER in names else [_OWNER]
-        kinds[_OWNER] = None
-        struct_order = decimals + others + owner
-        self._owner_field = f"f{struct_order.index(_OWNER)}"
-        self.metric_names = names
-        self.text_metrics = [n for n in names if kinds[n] not in _TYPED_KINDS]
-        self._decimal_count = len(decimals)
-        position = {name: i for i, name in enumerate(struct_order)}
-        record_order = [position[n] for n in names]
-        self._in_record_order: t.Callable[[tuple[t.Any, ...]], tuple[t.Any, ...]] = (
-            operator.itemgetter(*record_order)
-            if len(record_order) > 1
-            else lambda values: tuple(values[i] for i in record_order)
-        )
+        kinds.setdefault(_OWNER, None)
+        # A batched answer says whose each row is among the metrics, asked for or not. The
+        # owner's field comes first, where the record has `advertiser_id`.
+        struct_order = [_OWNER, *(n for n in names if n != _OWNER)]
+        self._owner_field = "f0"
+        self.text_metrics = [n for n in names if kinds[n] not in _TYPED_KINDS and n != _OWNER]
         metrics_struct = _struct_of("Metrics", [(n, _FIELD_TYPES[kinds[n]]) for n in struct_order])
         dimensions_struct = _struct_of("Dimensions", [(d, _FIELD_TYPES[None]) for d in dimensions])
         row = msgspec.defstruct(
@@ -78,24 +68,22 @@ class TypedReportRows:
                 ("metrics", t.Optional[metrics_struct], None),  # noqa: UP045
             ],
         )
-        data = msgspec.defstruct("Data", [("list", list[row]), ("page_info", dict, {})])
+        data = msgspec.defstruct("Data", [("list", msgspec.Raw), ("page_info", dict, {})])
         envelope = msgspec.defstruct(
             "Envelope",
             [("code", int), ("data", data), ("message", str, ""), ("request_id", str, "")],
             kw_only=True,
         )
-        self._decoder = msgspec.json.Decoder(envelope, strict=False)
+        self._envelope_decoder = msgspec.json.Decoder(envelope, strict=False)
+        self._rows_decoder = msgspec.json.Decoder(list[row], strict=False)
         self.row_type = row
-        self._missing_metrics = (None,) * len(names)
+        self._missing_metrics = dict.fromkeys(struct_order)
         self._missing_dimensions = (None,) * len(dimensions)
 
-    def decode(self, content: bytes) -> dict[str, t.Any] | None:
-        """The page's envelope with typed rows, or None when the page needs the lenient path."""
-        for dash, null in _DASH_VALUES:
-            if dash in content:
-                content = content.replace(dash, null)
+    def envelope(self, content: bytes) -> dict[str, t.Any] | None:
+        """The page's envelope, its rows left as raw JSON (None: not a report page)."""
         try:
-            envelope = self._decoder.decode(content)
+            envelope = self._envelope_decoder.decode(content)
         except (msgspec.ValidationError, msgspec.DecodeError):
             return None
         return {
@@ -105,20 +93,27 @@ class TypedReportRows:
             "data": {"list": envelope.data.list, "page_info": envelope.data.page_info},
         }
 
-    def metric_values(self, row: t.Any) -> tuple[t.Any, ...]:
-        """The row's metric values in the definition's order (None where TikTok had none)."""
+    def rows(self, rows_json: t.Any) -> list[t.Any]:
+        """The rows of `envelope`'s raw list: typed, or plain dicts where values are odd."""
+        content = plain = bytes(rows_json)
+        if b'"-"' in content:
+            for dash, null in _DASH_VALUES:
+                content = content.replace(dash, null)
+        try:
+            return self._rows_decoder.decode(content)
+        except (msgspec.ValidationError, msgspec.DecodeError):
+            return msgspec.json.decode(plain) or []
+
+    def metrics_of(self, row: t.Any) -> dict[str, t.Any]:
+        """A typed row's metrics by name, `advertiser_id` first, then the definition's order.
+
+        None where TikTok had no value. A non-finite decimal ("NaN") is left as it is: JSON has
+        no such number, and the tap's writer writes it as null.
+        """
         metrics = row.metrics
         if metrics is None:
-            return self._missing_metrics
-        values = msgspec.structs.astuple(metrics)
-        decimals = values[: self._decimal_count]
-        try:
-            finite = sum(filter(None, decimals), _ZERO).is_finite()
-        except decimal.InvalidOperation:  # a signalling NaN
-            finite = False
-        if not finite:
-            values = _without_non_finite(values, self._decimal_count)
-        return self._in_record_order(values)
+            return dict(self._missing_metrics)
+        return msgspec.to_builtins(metrics, builtin_types=_AS_IS)
 
     def advertiser_of(self, row: t.Any) -> str | None:
         """The advertiser a row of a batched answer belongs to (typed or plain row)."""
@@ -136,9 +131,3 @@ class TypedReportRows:
 
 
 _TYPED_KINDS = frozenset({MetricKind.DECIMAL, MetricKind.COUNT})
-
-
-def _without_non_finite(values: tuple[t.Any, ...], decimal_count: int) -> tuple[t.Any, ...]:
-    """`values` with its first `decimal_count` (the decimals) nulled where not finite."""
-    decimals = tuple(v if v is None or v.is_finite() else None for v in values[:decimal_count])
-    return decimals + values[decimal_count:]

@@ -139,7 +139,7 @@ class ReportRowFlattener:
     def flatten_page(
         self, rows: list[t.Any], advertiser_id: str, typed: TypedReportRows
     ) -> list[dict[str, t.Any]]:
-        """A page's records, from typed rows (`typed.decode`) or from plain JSON rows."""
+        """A page's records, from typed rows (`typed.rows`) or from plain JSON rows."""
         if rows and rows[0].__class__ is typed.row_type:
             return [self.flatten_typed(row, advertiser_id, typed) for row in rows]
         return [self.flatten(row, advertiser_id) for row in rows]
@@ -148,8 +148,7 @@ class ReportRowFlattener:
         self, row: t.Any, advertiser_id: str, typed: TypedReportRows
     ) -> dict[str, t.Any]:
         """`flatten` for a row decoded by `typed`, whose numbers are typed already."""
-        record: dict[str, t.Any] = {"advertiser_id": advertiser_id}
-        record.update(zip(typed.metric_names, typed.metric_values(row), strict=True))
+        record = typed.metrics_of(row)
         for name in typed.text_metrics:
             value = record[name]
             if value is not None and value.strip() in _NON_VALUES:
@@ -157,7 +156,8 @@ class ReportRowFlattener:
         for (name, convert), value in zip(
             self._dimensions, typed.dimension_values(row), strict=True
         ):
-            record[name] = convert(value) if name != "advertiser_id" else advertiser_id
+            record[name] = convert(value)
+        record["advertiser_id"] = advertiser_id  # whatever the row said, as `flatten` does
         return record
 
     def flatten(self, row: dict[str, t.Any], advertiser_id: str) -> dict[str, t.Any]:
@@ -168,7 +168,8 @@ class ReportRowFlattener:
         for name, convert in self._metrics:
             record[name] = convert(metrics.get(name))
         for name, convert in self._dimensions:
-            record[name] = convert(dims.get(name)) if name != "advertiser_id" else advertiser_id
+            record[name] = convert(dims.get(name))
+        record["advertiser_id"] = advertiser_id  # the query's (or the batch row's owner)
         return record
 
 

@@ -8,9 +8,10 @@ import itertools
 import operator
 import typing as t
 
+import msgspec
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
-from tap_tiktok_reporting.api.client import AdvertiserPartitionedStream
+from tap_tiktok_reporting.api.client import AdvertiserPartitionedStream, tiktok_body
 from tap_tiktok_reporting.api.errors import (
     PARAMETER_ERROR,
     QUERY_TOO_LARGE,
@@ -195,11 +196,16 @@ class ReportStream(AdvertiserPartitionedStream):
         return self._flatteners[advertiser_id]
 
     def decode_body(self, content: bytes) -> t.Any:
-        """A page with typed rows when its values allow it (see reports/pages.py)."""
-        return self.typed_rows.decode(content) or super().decode_body(content)
+        """The envelope, its rows left as raw JSON until read (see reports/pages.py)."""
+        return self.typed_rows.envelope(content) or super().decode_body(content)
+
+    def parse_response(self, response: requests.Response) -> t.Iterable[t.Any]:
+        """The page's rows: typed where their values allow it, else plain."""
+        rows = (tiktok_body(response).get("data") or {}).get("list") or []
+        return self.typed_rows.rows(rows) if isinstance(rows, msgspec.Raw) else rows
 
     def page_rows(self, response: requests.Response, context: Context) -> list[dict[str, t.Any]]:
-        """The page's records, flattened and typed on the fetcher's thread.
+        """The page's records, flattened and typed when the stream reads the page.
 
         A batch's rows say whose they are (`advertiser_id` among their metrics); each is
         flattened in its advertiser's time zone.
