@@ -40,7 +40,7 @@ from tap_tiktok_reporting.reports.config import parse_custom_reports
 from tap_tiktok_reporting.reports.definitions import BUILTIN_REPORTS, ReportDefinition
 from tap_tiktok_reporting.reports.rows import advertiser_time_zone
 from tap_tiktok_reporting.reports.stream import ReportStream
-from tap_tiktok_reporting.reports.topview import advertisers_with_topview
+from tap_tiktok_reporting.reports.topview import TopViewLookup
 from tap_tiktok_reporting.secret_redaction import protect_secrets
 from tap_tiktok_reporting.settings import (
     CONFIG_SCHEMA,
@@ -173,9 +173,9 @@ class TapTikTok(Tap):
         return zones
 
     @functools.cached_property
-    def topview_advertisers(self) -> frozenset[str]:
-        """Advertisers of the run with TopView campaigns, looked up once, on first need."""
-        return advertisers_with_topview(self, self.advertiser_ids)
+    def topview_lookup(self) -> TopViewLookup:
+        """Which advertisers have TopView campaigns: asked once, as soon as the run starts."""
+        return TopViewLookup(self, self.advertiser_ids)
 
     def advertiser_today(self, advertiser_id: str) -> datetime.date:
         """Today's date where the advertiser is: the last date TikTok can report for it."""
@@ -292,9 +292,16 @@ class TapTikTok(Tap):
         self.check_credentials()
         _ = self.rate_limiter  # a shared budget's store is checked before the first request
         try:
-            if any(s.name == GmvMaxCampaignReportStream.name for s in self.streams_in_sync_order()):
+            selected = self.streams_in_sync_order()
+            if any(s.name == GmvMaxCampaignReportStream.name for s in selected):
                 _ = self.gmv_max_rate_limiter  # its store too
             _ = self.advertiser_ids
+            if any(isinstance(s, ReportStream) and s.reads_topview for s in selected):
+                # Sent now, answered while the run starts. The profiles' request, made on this
+                # thread, goes first: with the lookups in flight, it would exceed
+                # `max_requests_in_flight`.
+                _ = self.advertiser_time_zones
+                _ = self.topview_lookup
             super().sync_all()
         finally:
             if "page_fetcher" in self.__dict__:

@@ -47,8 +47,11 @@ _NOTHING_DUE = object()
 # Listing keys besides the query's own: whether it asks for TopView rows, whether the window
 # is complete once it is read, and whose bookmarks then move.
 _TOPVIEW = "topview"
-_CLOSES_WINDOW = "closes_window"
-_WINDOW_ADVERTISERS = "window_advertisers"
+
+
+def _dates_of(listing: Context) -> tuple[str | None, str | None]:
+    """A query's date window (none for lifetime reports): a window's queries share it."""
+    return listing.get("start_date"), listing.get("end_date")
 
 
 def advertisers_of(listing: Context) -> list[str]:
@@ -234,7 +237,7 @@ class ReportStream(AdvertiserPartitionedStream):
 
     def queries_of(
         self, partition: Context, advertiser_ids: t.Sequence[str]
-    ) -> list[dict[str, t.Any]]:
+    ) -> t.Iterator[dict[str, t.Any]]:
         """Lifetime: one query; otherwise one per due date window (`partition`'s dates).
 
         Each is asked for `advertiser_ids` together, and followed by the same query with the
@@ -245,25 +248,22 @@ class ReportStream(AdvertiserPartitionedStream):
         else:
             due = self.due_range(partition)
             if due is None:
-                return []
+                return
             windows = [
                 self.window_context(partition, window)
                 for window in date_windows(due.start, due.end, self.window_days)
             ]
-        topview = self.topview_advertisers_among(advertiser_ids)
-        queries: list[dict[str, t.Any]] = []
         for window in windows:
-            queries.append({**for_advertisers(window, advertiser_ids), _CLOSES_WINDOW: not topview})
-            if topview:
-                queries.append(
-                    {
-                        **for_advertisers(window, topview),
-                        _TOPVIEW: True,
-                        _CLOSES_WINDOW: True,
-                        _WINDOW_ADVERTISERS: list(advertiser_ids),
-                    }
-                )
-        return queries
+            yield for_advertisers(window, advertiser_ids)
+            # Asked after the window's first query is planned: that one need not wait for
+            # the TopView lookups' answers.
+            if topview := self.topview_advertisers_among(advertiser_ids):
+                yield {**for_advertisers(window, topview), _TOPVIEW: True}
+
+    @property
+    def reads_topview(self) -> bool:
+        """Whether the report reads TopView rows in queries of their own."""
+        return reads_topview_separately(self.definition)
 
     def topview_advertisers_among(self, advertiser_ids: t.Sequence[str]) -> list[str]:
         """Those of `advertiser_ids` whose TopView rows this report reads in a query of their own.
@@ -271,10 +271,12 @@ class ReportStream(AdvertiserPartitionedStream):
         Advertisers sharing a request have the same due dates, so those of them with TopView
         objects share the TopView request too; the others cost none.
         """
-        if not reads_topview_separately(self.definition):
+        if not self.reads_topview:
             return []
-        having = self.tiktok_tap.topview_advertisers
-        return [advertiser_id for advertiser_id in advertiser_ids if advertiser_id in having]
+        lookup = self.tiktok_tap.topview_lookup
+        return [
+            advertiser_id for advertiser_id in advertiser_ids if lookup.has_topview(advertiser_id)
+        ]
 
     def planned_listings(
         self, partitions: t.Sequence[Context]
@@ -324,20 +326,28 @@ class ReportStream(AdvertiserPartitionedStream):
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
         """Each listing's rows; after each window, the bookmark moves to its last date.
 
-        A window is complete once its TopView query, if any, is read too; a row comes out once
+        A window is complete once its TopView query, if any, is read too: the bookmark moves
+        when the next window's first query comes, or the listings end. A row comes out once
         per window, whichever of its queries it is in.
         """
         context = dict(context or {})
         emitted: set[t.Hashable] = set()
+        window: Context | None = None  # the first query of the window being read
         for listing, pages in self.fetched_listings(context):
+            if window is None or _dates_of(listing) != _dates_of(window):
+                if window is not None:
+                    self.close_window(window)
+                    emitted = set()
+                window = listing
             yield from self.listing_rows(listing, pages, emitted)
-            if not listing.get(_CLOSES_WINDOW, True):
-                continue
-            emitted = set()
-            if not self.definition.is_lifetime:
-                last_date = datetime.date.fromisoformat(listing["end_date"])
-                advertisers = listing.get(_WINDOW_ADVERTISERS) or advertisers_of(listing)
-                self.checkpoint(advertisers, last_date)
+        if window is not None:
+            self.close_window(window)
+
+    def close_window(self, window: Context) -> None:
+        """Every query of `window` is read: move its advertisers' bookmarks to its last date."""
+        if not self.definition.is_lifetime:
+            last_date = datetime.date.fromisoformat(window["end_date"])
+            self.checkpoint(advertisers_of(window), last_date)
 
     def listing_rows(
         self,

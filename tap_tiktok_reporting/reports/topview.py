@@ -7,8 +7,9 @@ twice where the advertiser has TopView objects: once as usual, once with that fi
 answers hold disjoint objects, so their rows add up without double counting.
 
 Which advertisers have TopView objects is looked up once per run, with one `campaign/get/`
-request per advertiser (one row asked for, TopView campaigns only, deleted ones included: a
-TopView ad group or ad always sits in a TopView campaign). An advertiser without any costs
+request per advertiser, all sent as the run starts (one row asked for, TopView campaigns only,
+deleted ones included: a TopView ad group or ad always sits in a TopView campaign). A report
+waits only for the answer of the advertisers it is planning. An advertiser without any costs
 that one request and no extra report request.
 """
 
@@ -70,22 +71,34 @@ class TopViewCampaignLookup(TikTokStream):
         return dataclasses.replace(super().fetch_page(context, number), total_pages=1)
 
 
-def advertisers_with_topview(tap: TapTikTok, advertiser_ids: t.Iterable[str]) -> frozenset[str]:
-    """The advertisers among `advertiser_ids` with at least one TopView campaign.
+class TopViewLookup:
+    """Which advertisers of the run have TopView campaigns.
 
-    One request per advertiser, through the run's page fetcher (so in parallel, rate-limited
-    and retried like every request).
+    Every advertiser's lookup is sent when the run starts, through the run's page fetcher (so
+    in parallel, rate-limited and retried like every request); a report waits only for the
+    answer of the advertiser it is planning, so its first requests go out meanwhile.
     """
-    lookup = TopViewCampaignLookup(tap)
-    contexts = [{"advertiser_id": advertiser_id} for advertiser_id in advertiser_ids]
-    found: set[str] = set()
-    for context, pages in tap.page_fetcher.listings(lookup.fetch_page, contexts):
-        if any(rows for rows in pages):
-            found.add(str(context["advertiser_id"]))
-    if found:
-        tap.logger.info(
-            "Advertisers with TopView campaigns (their campaign, ad group and ad reports also "
-            "read TopView rows): %s",
-            ", ".join(sorted(found)),
-        )
-    return frozenset(found)
+
+    def __init__(self, tap: TapTikTok, advertiser_ids: t.Iterable[str]) -> None:
+        lookup = TopViewCampaignLookup(tap)
+        fetcher = tap.page_fetcher
+        self._answers = {
+            advertiser_id: fetcher.submit(lookup.fetch_page, {"advertiser_id": advertiser_id}, 1)
+            for advertiser_id in advertiser_ids
+        }
+        self._known: dict[str, bool] = {}
+        self._logger = tap.logger
+
+    def has_topview(self, advertiser_id: str) -> bool:
+        """Whether the advertiser has a TopView campaign (its lookup's error, if it failed)."""
+        if advertiser_id not in self._known:
+            answer = self._answers.pop(advertiser_id, None)
+            found = answer is not None and bool(answer.result().read())
+            self._known[advertiser_id] = found
+            if found:
+                self._logger.info(
+                    "Advertiser %s has TopView campaigns: its campaign, ad group and ad reports "
+                    "also read TopView rows",
+                    advertiser_id,
+                )
+        return self._known[advertiser_id]
