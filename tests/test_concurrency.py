@@ -8,9 +8,11 @@ import json
 import os
 import signal
 import subprocess
+import time
 
 import pytest
 
+from tap_tiktok_reporting.api.errors import TikTokAPIError
 from tests.conftest import TAP_EXECUTABLE, catalog_selecting, run_sync, tap_config
 from tests.fake_api import Fault
 
@@ -201,3 +203,19 @@ def test_a_rate_limit_answer_pauses_every_request_of_the_run(api, fault):
     # others in flight); none is started in the pause.
     assert len(answered_within) <= 5
     assert later and max(later) - refused.at >= 0.9
+
+
+def test_pages_fetched_ahead_stop_retrying_once_a_run_has_failed(api):
+    # The run fails on the first advertiser's page 2 while its later pages are in flight,
+    # retrying 503s. Those retries must end with the run, not go on for max_retry_seconds.
+    first = api.data.advertisers[0]["advertiser_id"]
+    api.inject(Fault(kind="code", code=40105, path="ad/get/", when={"page": 2}, times=10**6))
+    for page in range(3, 9):
+        api.inject(Fault(kind="http", status=503, path="ad/get/", when={"page": page}, times=10**6))
+    config = tap_config(api, page_size=1, max_requests_in_flight=6, advertiser_ids=[first])
+    run_sync(config, streams=["ads"], expect_error=TikTokAPIError)
+    sent_by_the_end = api.count()
+    time.sleep(5)
+    # At most one last attempt per request thread: one that was waiting to retry when the
+    # run ended sends it, fails again and gives up.
+    assert api.count() - sent_by_the_end <= 6

@@ -369,6 +369,8 @@ class TikTokStream(RESTStream[int]):
             max_time=float(self.config.get("max_retry_seconds", DEFAULT_MAX_RETRY_SECONDS)),
             on_backoff=self.backoff_handler,
             jitter=self.backoff_jitter,
+            # A page fetched ahead for a run that has ended (say, failed) is not retried.
+            giveup=lambda _exc: self.tiktok_tap.page_fetcher.closed,
             logger=None,
         )(send)
 

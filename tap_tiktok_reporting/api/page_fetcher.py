@@ -114,8 +114,15 @@ class _DaemonPool:
                 future.set_exception(exc)
 
     def shutdown(self) -> None:
-        """Let the threads end once they finish what they are doing."""
+        """Drop the calls not started; let the threads end once they finish the others."""
         with self._lock:
+            while True:
+                try:
+                    task = self._tasks.get_nowait()
+                except queue.Empty:
+                    break
+                if task is not None:
+                    task[0].cancel()
             for _ in self._threads:
                 self._tasks.put(None)
             self._threads.clear()
@@ -131,10 +138,20 @@ class PageFetcher:
         self.max_in_flight = max_in_flight
         self.max_pages_ahead = max(max_in_flight + _SPARE_PAGES, max_pages_ahead or 0)
         self._pool = _DaemonPool(max_in_flight, "tiktok-request")
+        self._closed = threading.Event()
 
     def close(self) -> None:
-        """Stop the threads once they are idle; listings still open stop receiving pages."""
+        """Stop the threads once they are idle; listings still open stop receiving pages.
+
+        A fetch still retrying when the run ends gives up at its next failure (see `closed`).
+        """
+        self._closed.set()
         self._pool.shutdown()
+
+    @property
+    def closed(self) -> bool:
+        """Whether the run is over: nobody will read a page fetched from now on."""
+        return self._closed.is_set()
 
     def submit(
         self, fetch: PageFetch, context: Context, number: int
