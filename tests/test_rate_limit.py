@@ -1,4 +1,4 @@
-"""The shared limiter: even spacing, one budget across threads, one limiter for every request."""
+"""The run's limiter: no second over the rate, one budget across threads and requests."""
 
 from __future__ import annotations
 
@@ -29,19 +29,40 @@ class FakeClock:
             self.now += seconds
 
 
-def test_requests_are_spaced_so_no_second_holds_more_than_the_rate():
+def most_in_one_second(starts: list[float]) -> int:
+    """The most request starts any one-second window holds."""
+    return max(sum(1 for s in starts if start <= s < start + 1.0) for start in starts)
+
+
+def test_no_second_holds_more_than_the_rate_and_none_of_it_is_wasted():
     clock = FakeClock()
     limiter = RequestRateLimiter(10, clock=clock, sleep=clock.sleep)
     starts = []
     for _ in range(35):
         limiter.acquire()
         starts.append(clock())
-    for i, start in enumerate(starts):
-        in_window = [s for s in starts[i:] if s < start + 1.0]
-        assert len(in_window) <= 10
-    # ...and the limiter does not waste the budget: 35 requests take about 3.5 s, not more.
-    assert starts[-1] - starts[0] == pytest.approx(34 * limiter.interval)
-    assert limiter.interval <= 0.11 + 1e-9  # 10 a second, less a 10 % margin for jitter
+    assert most_in_one_second(starts) <= 10
+    # Any 11 consecutive starts are at least 1.1 s apart: 100 ms a second left for jitter.
+    assert all(b - a >= 1.1 - 1e-9 for a, b in zip(starts, starts[10:], strict=False))
+    # ...and the limiter does not waste the budget: 10 at once, then 10 every 1.1 s, so the
+    # 35th starts at 3.3 s (evenly spaced, it would wait until 3.74 s).
+    assert starts[:10] == [starts[0]] * 10
+    assert starts[-1] - starts[0] == pytest.approx(3.3)
+
+
+def test_a_fractional_rate_keeps_its_average_and_a_low_one_is_spaced():
+    clock = FakeClock()
+    limiter = RequestRateLimiter(2.5, clock=clock, sleep=clock.sleep)
+    starts = []
+    for _ in range(21):
+        limiter.acquire()
+        starts.append(clock())
+    assert 20 / (starts[-1] - starts[0]) == pytest.approx(2.5 / 1.1)
+    slow = RequestRateLimiter(0.5, clock=clock, sleep=clock.sleep)
+    slow.acquire()
+    first = clock()
+    slow.acquire()
+    assert clock() - first == pytest.approx(2.2)
 
 
 def test_idle_time_is_not_banked_into_a_burst():
@@ -92,7 +113,7 @@ def run_in_threads(count: int, work: Callable[[], None]) -> None:
 
 def test_threads_share_one_budget():
     # The clock stands still, so every caller's slot is exactly now + its wait: 40 callers on
-    # four threads must get 40 distinct slots, one interval apart, whatever the interleaving.
+    # four threads must get 10 slots in each of four windows, whatever the interleaving.
     sleep = RecordingSleep()
     limiter = RequestRateLimiter(10, clock=lambda: 100.0, sleep=sleep)
 
@@ -101,11 +122,9 @@ def test_threads_share_one_budget():
             limiter.acquire()
 
     run_in_threads(4, ten_requests)
-    # The first caller goes at once (no wait); the others wait 1 to 39 slots.
-    assert len(sleep.waits) == 39
-    slots = sorted(round(wait / limiter.interval, 6) for wait in sleep.waits)
-    assert slots == list(range(1, 40))
-    assert limiter.interval >= 0.1  # 10 a second
+    # The first 10 callers go at once (no wait); the others wait one, two or three windows.
+    windows = Counter(round(wait / 1.1, 6) for wait in sleep.waits)
+    assert windows == {1.0: 10, 2.0: 10, 3.0: 10}
 
 
 def test_waiting_callers_do_not_hold_up_each_other():
@@ -113,7 +132,8 @@ def test_waiting_callers_do_not_hold_up_each_other():
     # a limiter that slept while holding its lock would never let the second one in.
     limiter = RequestRateLimiter(10, clock=lambda: 100.0, sleep=lambda _: all_waiting.wait(5))
     all_waiting = threading.Barrier(3)
-    limiter.acquire()  # takes the free slot, so the three callers below all have to wait
+    for _ in range(10):
+        limiter.acquire()  # take the window's free slots, so the callers below all wait
     run_in_threads(3, limiter.acquire)
 
 
@@ -180,18 +200,21 @@ def test_rate_must_be_positive():
         RequestRateLimiter(0)
 
 
-def test_a_pause_holds_every_caller_then_spacing_resumes():
+def test_a_pause_holds_every_caller_then_the_budget_resumes():
     clock = FakeClock()
     limiter = RequestRateLimiter(10, clock=clock, sleep=clock.sleep)
     limiter.acquire()
     paused_at = clock()
     limiter.pause(1.0)
     starts = []
-    for _ in range(3):
+    for _ in range(12):
         limiter.acquire()
         starts.append(clock())
     assert starts[0] == pytest.approx(paused_at + 1.0)
-    assert starts[2] - starts[0] == pytest.approx(2 * limiter.interval)
+    assert most_in_one_second([paused_at, *starts]) <= 10
+    # The window that opened with the pause's end is full after 9 more (the one before the
+    # pause counts too): the next ones wait for it to pass.
+    assert starts[9] == pytest.approx(paused_at + 1.1)
     limiter.pause(0.0)  # a pause that ends before the next slot changes nothing
     limiter.acquire()
-    assert clock() == pytest.approx(starts[2] + limiter.interval)
+    assert clock() == pytest.approx(starts[2] + 1.1)

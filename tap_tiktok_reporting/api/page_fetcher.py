@@ -10,7 +10,8 @@ advertisers). Two numbers bound it:
   so the pool only needs to cover the latency: about `max_requests_per_second` x seconds per
   request.
 - `max_pages_ahead`: pages fetched or being fetched but not yet read by the stream
-  (`max_in_flight` plus a few by default), so memory stays bounded however long the run.
+  (twice `max_in_flight`, plus a few, by default), so memory stays bounded however long the
+  run.
 
 Only HTTP, retries and checking each answer run on the pool's threads; the stream's own work
 (decoding and typing rows, writing records and state) stays on the caller's thread, in order.
@@ -136,7 +137,9 @@ class PageFetcher:
             msg = "max_in_flight must be at least 1"
             raise ValueError(msg)
         self.max_in_flight = max_in_flight
-        self.max_pages_ahead = max(max_in_flight + _SPARE_PAGES, max_pages_ahead or 0)
+        # First pages of new listings may hold up to `max_in_flight` of it, and the listing
+        # being read as many again: its later pages are not stuck behind them.
+        self.max_pages_ahead = max(2 * max_in_flight + _SPARE_PAGES, max_pages_ahead or 0)
         self._pool = _DaemonPool(max_in_flight, "tiktok-request")
         self._closed = threading.Event()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import collections
+import math
 import threading
 import time
 import typing as t
@@ -12,10 +14,10 @@ from requests.adapters import HTTPAdapter
 if t.TYPE_CHECKING:
     from tap_tiktok_reporting.api.connectivity import FirstContact
 
-# TikTok counts requests in a sliding second; spacing them wider than 1/rate keeps late
-# wake-ups and network jitter from pushing rate+1 arrivals into one second. With 1.05, a busy
-# two-core machine put 11 requests into one second twice in a 246-request run (a thread that
-# wakes 60 ms late starts right before the next one); 1.10 leaves 100 ms of jitter a second.
+# TikTok counts requests in a sliding second; any rate+1 consecutive starts 1.1 s apart (not 1)
+# keeps late wake-ups and network jitter from pushing rate+1 arrivals into one second. With
+# 1.05, a busy two-core machine put 11 requests into one second twice in a 246-request run (a
+# thread that wakes 60 ms late starts right before the next one); 1.10 leaves 100 ms a second.
 SAFETY_MARGIN = 1.10
 
 
@@ -33,10 +35,17 @@ class RequestLimiter(t.Protocol):
 
 
 class RequestRateLimiter:
-    """Spaces request starts evenly so that no second ever holds more than `rate` of them.
+    """At most `rate` request starts in any window of 1.1 s: no second ever holds more.
 
-    Each caller reserves the next free slot under a lock and sleeps outside it, so several
-    threads can wait at once and requests stay in flight concurrently.
+    The window is wider than a second by SAFETY_MARGIN, so any `rate` + 1 consecutive starts
+    span at least 1.1 s, as they would evenly spaced 1.1 / rate apart; but the starts within a
+    window need not wait for each other. A run's first `rate` requests therefore go out at
+    once, and a pipeline that was waiting on answers catches up at once, instead of losing
+    a slot for every 110 ms it had nothing to send. (A fractional rate keeps its average: its
+    whole part per window, the window shortened to match.)
+
+    Each caller reserves its slot under a lock and sleeps outside it, so several threads can
+    wait at once and requests stay in flight concurrently.
     """
 
     def __init__(
@@ -48,18 +57,24 @@ class RequestRateLimiter:
         if requests_per_second <= 0:
             msg = "requests_per_second must be positive"
             raise ValueError(msg)
-        self.interval = SAFETY_MARGIN / requests_per_second
+        #: Starts allowed in one window, and the window's length in seconds.
+        self.burst = max(1, math.floor(requests_per_second))
+        self.window = SAFETY_MARGIN * self.burst / requests_per_second
         self._clock = clock
         self._sleep = sleep
-        self._next_slot = 0.0
+        self._slots: collections.deque[float] = collections.deque(maxlen=self.burst)
+        self._not_before = 0.0
         self._lock = threading.Lock()
 
     def acquire(self) -> None:
         """Block until this caller may start a request."""
         with self._lock:
             now = self._clock()
-            slot = max(now, self._next_slot)
-            self._next_slot = slot + self.interval
+            slot = max(now, self._not_before)
+            if len(self._slots) == self.burst:
+                # The start `burst` reservations ago opens this one's window.
+                slot = max(slot, self._slots[0] + self.window)
+            self._slots.append(slot)
             delay = slot - now
         if delay > 0:
             self._sleep(delay)
@@ -67,11 +82,11 @@ class RequestRateLimiter:
     def pause(self, seconds: float) -> None:
         """Start no request for `seconds`: TikTok said the app is over its limit.
 
-        Every caller waits, so requests in flight that were refused together retry spread
-        out again after the pause instead of all at once.
+        Every caller waits, so requests in flight that were refused together do not retry
+        together within the pause; after it, the window's budget applies again.
         """
         with self._lock:
-            self._next_slot = max(self._next_slot, self._clock() + seconds)
+            self._not_before = max(self._not_before, self._clock() + seconds)
 
     def close(self) -> None:
         """Nothing to release: the limiter lives in this process only."""

@@ -335,7 +335,7 @@ def ratio(numerator: int, denominator: int, scale: Fraction | int = 1) -> str:
     """numerator * scale / denominator with 2 decimals, half up; '0.00' for a zero denominator."""
     if denominator == 0:
         return "0.00"
-    scale = Fraction(scale)
+    # An int has a numerator and a denominator too (itself and 1).
     top = numerator * scale.numerator * 100
     bottom = denominator * scale.denominator
     return cents_text((2 * top + bottom) // (2 * bottom))
