@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import ctypes
 import datetime
 import functools
@@ -64,6 +65,8 @@ _M_ARENA_MAX = -8
 _MALLOC_ARENAS = 2
 #: GMV Max (TikTok Shop) streams, after the entity streams in the catalog.
 GMV_MAX_STREAM_TYPES = (GmvMaxStoresStream, GmvMaxCampaignsStream, GmvMaxCampaignReportStream)
+#: Streams that read the advertisers' profiles (time zones included): asked as a run starts.
+NEEDS_PROFILES = (AdvertisersStream, ReportStream, GmvMaxCampaignReportStream)
 #: The shared budget of `/gmv_max/report/get/` is named after the run's, with this suffix.
 GMV_MAX_BUDGET_SUFFIX = ":gmv_max_report"
 
@@ -146,9 +149,14 @@ class TapTikTok(Tap):
         return entities + gmv_max + [ReportStream(self, d) for d in self.report_definitions]
 
     @functools.cached_property
+    def advertiser_profiles_request(self) -> concurrent.futures.Future[list[dict[str, t.Any]]]:
+        """`/advertiser/info/` of every advertiser in the run, asked once, on the request pool."""
+        return self.page_fetcher.call(lambda: list(AdvertisersStream(self).fetch_profiles()))
+
+    @functools.cached_property
     def advertiser_profiles(self) -> dict[str, dict[str, t.Any]]:
-        """`/advertiser/info/` of every advertiser in the run, fetched once, by id."""
-        rows = AdvertisersStream(self).fetch_profiles()
+        """`/advertiser/info/` of every advertiser in the run, by id."""
+        rows = self.advertiser_profiles_request.result()
         return {str(row["advertiser_id"]): row for row in rows}
 
     @functools.cached_property
@@ -296,11 +304,10 @@ class TapTikTok(Tap):
             if any(s.name == GmvMaxCampaignReportStream.name for s in selected):
                 _ = self.gmv_max_rate_limiter  # its store too
             _ = self.advertiser_ids
+            # Asked now, together, and answered while the run starts.
+            if any(isinstance(s, NEEDS_PROFILES) for s in selected):
+                _ = self.advertiser_profiles_request
             if any(isinstance(s, ReportStream) and s.reads_topview for s in selected):
-                # Sent now, answered while the run starts. The profiles' request, made on this
-                # thread, goes first: with the lookups in flight, it would exceed
-                # `max_requests_in_flight`.
-                _ = self.advertiser_time_zones
                 _ = self.topview_lookup
             super().sync_all()
         finally:

@@ -29,6 +29,7 @@ import threading
 import typing as t
 
 Context = t.Mapping[str, t.Any]
+T = t.TypeVar("T")
 
 # Pages a started listing may have fetched beyond the first pages of the listings after it.
 _SPARE_PAGES = 4
@@ -161,6 +162,10 @@ class PageFetcher:
     ) -> concurrent.futures.Future[Page]:
         """Start fetching one page on the pool."""
         return self._pool.submit(fetch, context, number)
+
+    def call(self, requests: t.Callable[[], T]) -> concurrent.futures.Future[T]:
+        """Run a call that makes requests on the pool, so they count as requests in flight."""
+        return self._pool.submit(requests)
 
     def listings(
         self, fetch: PageFetch, contexts: t.Iterable[Context]
