@@ -302,6 +302,13 @@ def main() -> None:
             f"wall              {wall:.2f} s (latency {args.latency:.2f} s, "
             f"fake QPS limit {args.qps or 'none'})"
         )
+        # The first request's answer is logged once answered: less the latency, its arrival.
+        startup = min(r.at for r in api.requests) - started_at - args.latency
+        bound = 1.2 * requests_sent / args.rate + startup
+        print(
+            f"start-up          {startup:.2f} s to the first request; the issue's bound "
+            f"1.2 x requests / rate + start-up = {bound:.2f} s"
+        )
         print(
             f"achieved          {requests_sent / wall:.2f} requests/s of {args.rate:g} allowed; "
             f"peak {peak_qps} in one second at the fake; {rate_limited} answered 40100"
