@@ -29,6 +29,15 @@ class FakeClock:
             self.now += seconds
 
 
+def starts_of(limiter: RequestRateLimiter, clock: FakeClock, count: int) -> list[float]:
+    """When each of `count` requests, one after the other, may start."""
+    starts = []
+    for _ in range(count):
+        limiter.acquire()
+        starts.append(clock())
+    return starts
+
+
 def most_in_one_second(starts: list[float]) -> int:
     """The most request starts any one-second window holds."""
     return max(sum(1 for s in starts if start <= s < start + 1.0) for start in starts)
@@ -37,10 +46,7 @@ def most_in_one_second(starts: list[float]) -> int:
 def test_no_second_holds_more_than_the_rate_and_none_of_it_is_wasted():
     clock = FakeClock()
     limiter = RequestRateLimiter(10, clock=clock, sleep=clock.sleep)
-    starts = []
-    for _ in range(35):
-        limiter.acquire()
-        starts.append(clock())
+    starts = starts_of(limiter, clock, 35)
     assert most_in_one_second(starts) <= 10
     # Any 11 consecutive starts are at least 1.1 s apart: 100 ms a second left for jitter.
     assert all(b - a >= 1.1 - 1e-9 for a, b in zip(starts, starts[10:], strict=False))
@@ -53,10 +59,7 @@ def test_no_second_holds_more_than_the_rate_and_none_of_it_is_wasted():
 def test_a_fractional_rate_keeps_its_average_and_a_low_one_is_spaced():
     clock = FakeClock()
     limiter = RequestRateLimiter(2.5, clock=clock, sleep=clock.sleep)
-    starts = []
-    for _ in range(21):
-        limiter.acquire()
-        starts.append(clock())
+    starts = starts_of(limiter, clock, 21)
     assert 20 / (starts[-1] - starts[0]) == pytest.approx(2.5 / 1.1)
     slow = RequestRateLimiter(0.5, clock=clock, sleep=clock.sleep)
     slow.acquire()
@@ -70,10 +73,7 @@ def test_idle_time_is_not_banked_into_a_burst():
     limiter = RequestRateLimiter(5, clock=clock, sleep=clock.sleep)
     limiter.acquire()
     clock.sleep(60)  # a long pause (a slow response, say)
-    starts = []
-    for _ in range(6):
-        limiter.acquire()
-        starts.append(clock())
+    starts = starts_of(limiter, clock, 6)
     assert sum(1 for s in starts if s < starts[0] + 1.0) <= 5
 
 
@@ -206,10 +206,7 @@ def test_a_pause_holds_every_caller_then_the_budget_resumes():
     limiter.acquire()
     paused_at = clock()
     limiter.pause(1.0)
-    starts = []
-    for _ in range(12):
-        limiter.acquire()
-        starts.append(clock())
+    starts = starts_of(limiter, clock, 12)
     assert starts[0] == pytest.approx(paused_at + 1.0)
     assert most_in_one_second([paused_at, *starts]) <= 10
     # The window that opened with the pause's end is full after 9 more (the one before the

@@ -31,7 +31,7 @@ import typing as t
 Context = t.Mapping[str, t.Any]
 T = t.TypeVar("T")
 
-# Pages a started listing may have fetched beyond the first pages of the listings after it.
+# Pages the look-ahead holds beyond twice `max_in_flight` (see `PageFetcher.max_pages_ahead`).
 _SPARE_PAGES = 4
 
 

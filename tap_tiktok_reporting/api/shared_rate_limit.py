@@ -9,9 +9,9 @@ pyrate-limiter:
 - PostgreSQL: a sliding-window log (`PostgresBucket`), checked and written under a table lock.
 
 Both get the same shape of rate: ONE request per `1.1 / rate` seconds (burst 1), so starts are
-evenly spaced across every process, as the in-process limiter spaces them. A window of `rate`
-per second would let a burst of `rate` through at once, and network jitter could then push
-rate+1 arrivals into TikTok's sliding second. Time comes from the store's server clock, so
+evenly spaced across every process. (The in-process limiter lets `rate` starts through together
+within a 1.1 s window; its steady rate is the same.) A window of `rate` per second would let
+network jitter push rate+1 arrivals into TikTok's sliding second. Time comes from the store's server clock, so
 machines whose clocks disagree still space their requests correctly.
 """
 

@@ -44,13 +44,13 @@ _MAX_REFUSALS_PER_QUERY = 5
 _NOTHING_DUE = object()
 
 
-# Listing keys besides the query's own: whether it asks for TopView rows, whether the window
-# is complete once it is read, and whose bookmarks then move.
+# The listing key besides the query's own: whether it asks for TopView rows.
 _TOPVIEW = "topview"
 
 
-def _dates_of(listing: Context) -> tuple[str | None, str | None]:
-    """A query's date window (none for lifetime reports): a window's queries share it."""
+def _window_of(fetched: tuple[Context, t.Any]) -> tuple[str | None, str | None]:
+    """A fetched query's date window (none for lifetime reports): a window's queries share it."""
+    listing, _pages = fetched
     return listing.get("start_date"), listing.get("end_date")
 
 
@@ -330,24 +330,20 @@ class ReportStream(AdvertiserPartitionedStream):
         when the next window's first query comes, or the listings end. A row comes out once
         per window, whichever of its queries it is in.
         """
-        context = dict(context or {})
-        emitted: set[t.Hashable] = set()
-        window: Context | None = None  # the first query of the window being read
-        for listing, pages in self.fetched_listings(context):
-            if window is None or _dates_of(listing) != _dates_of(window):
-                if window is not None:
-                    self.close_window(window)
-                    emitted = set()
-                window = listing
-            yield from self.listing_rows(listing, pages, emitted)
-        if window is not None:
-            self.close_window(window)
+        fetched = self.fetched_listings(dict(context or {}))
+        for _dates, window in itertools.groupby(fetched, key=_window_of):
+            emitted: set[t.Hashable] = set()
+            first: Context = {}  # the window's regular query, which names all its advertisers
+            for listing, pages in window:
+                first = first or listing
+                yield from self.listing_rows(listing, pages, emitted)
+            self.close_window(first)
 
-    def close_window(self, window: Context) -> None:
-        """Every query of `window` is read: move its advertisers' bookmarks to its last date."""
+    def close_window(self, first: Context) -> None:
+        """Every query of a window is read: move the bookmarks of `first`'s advertisers."""
         if not self.definition.is_lifetime:
-            last_date = datetime.date.fromisoformat(window["end_date"])
-            self.checkpoint(advertisers_of(window), last_date)
+            last_date = datetime.date.fromisoformat(first["end_date"])
+            self.checkpoint(advertisers_of(first), last_date)
 
     def listing_rows(
         self,
